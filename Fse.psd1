@@ -1,0 +1,26 @@
+@{
+    RootModule           = 'Fse.Cmdlets.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '6f0c7a55-3f4e-4c8e-9a59-2d1f3b8f6e41'
+    Author               = 'Fse contributors'
+    CompanyName          = 'Fse contributors'
+    Copyright            = '(c) 2026 Fse contributors. MIT License.'
+    Description          = 'Benchmark and evaluate Mixture-of-Experts LLM inference with Fused Shared Expert (FSE) support: an MoE runtime (CUDA through ILGPU, or the CPU) for qwen3_next, qwen2_moe and glm4_moe checkpoints with FSE on or off, an OpenAI-compatible server, and engine-agnostic serving-benchmark and accuracy cmdlets that measure it or any other OpenAI-compatible engine.'
+    PowerShellVersion    = '7.6'
+    FormatsToProcess     = @('Fse.Models.format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-FseModel'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('MoE', 'LLM', 'Inference', 'Benchmark', 'FusedSharedExpert', 'FSE', 'Qwen3-Next', 'vLLM', 'OpenAI', 'CUDA', 'PSEdition_Core', 'Linux')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ProjectUri   = 'https://github.com/fse-project/fse'
+            ReleaseNotes = 'See README.md and BENCHMARKS.md.'
+        }
+    }
+}
