@@ -1,0 +1,89 @@
+namespace Fse.Kernels;
+
+/// <summary>
+/// The op set every model graph is written in. Two implementations: <c>Cpu</c> (plain C#, the numerical
+/// reference) and <c>Cuda</c> (ILGPU kernels and cuBLAS). Activations are F32; weights keep their dtype
+/// (F32, F16, BF16) and are read with F32 accumulation. Shapes are row-major; a linear weight is [out, in].
+/// Ops may be asynchronous on a device: <see cref="Download(Tensor, Span{float})"/> and
+/// <see cref="Synchronize"/> wait for earlier ops.
+/// </summary>
+public interface IBackend : IDisposable
+{
+    /// <summary>"cpu" or "cuda".</summary>
+    string Name { get; }
+
+    /// <summary>A zero-filled tensor.</summary>
+    Tensor Allocate(DType dtype, params int[] shape);
+
+    /// <summary>A device copy (or, on the CPU, possibly a zero-copy view) of host data in its own dtype.</summary>
+    Tensor Upload(HostTensor source);
+
+    Tensor Upload(ReadOnlySpan<float> data, params int[] shape);
+
+    Tensor Upload(ReadOnlySpan<int> data, params int[] shape);
+
+    void Download(Tensor source, Span<float> destination);
+
+    void Download(Tensor source, Span<int> destination);
+
+    void Synchronize();
+
+    /// <summary>Packs the slots of one MoE layer (routed experts, then shared-expert slots under FSE).</summary>
+    ExpertSet CreateExpertSet(IReadOnlyList<ExpertSlot> slots);
+
+    /// <summary>output[t] = table[ids[t]]. ids I32 [T], table [V, H], output F32 [T, H].</summary>
+    void Embedding(Tensor ids, Tensor table, Tensor output);
+
+    /// <summary>Row-wise RMSNorm over the last dimension: <c>x/rms(x)·w</c>, or <c>·(1+w)</c> when <paramref name="unitOffset"/>.</summary>
+    void RmsNorm(Tensor x, Tensor weight, Tensor output, float eps, bool unitOffset);
+
+    /// <summary>output = a + b (output may alias a or b).</summary>
+    void Add(Tensor a, Tensor b, Tensor output);
+
+    /// <summary>output [T, N] = x [T, K] · weight [N, K]ᵀ (+ bias [N]).</summary>
+    void MatMul(Tensor x, Tensor weight, Tensor? bias, Tensor output);
+
+    /// <summary>output = silu(gate) ⊙ up.</summary>
+    void SiluMul(Tensor gate, Tensor up, Tensor output);
+
+    /// <summary>output = x ⊙ sigmoid(gate) (output may alias x).</summary>
+    void SigmoidMul(Tensor x, Tensor gate, Tensor output);
+
+    /// <summary>output[t] += sigmoid(gateLogit[t, 0]) · x[t]: a scalar-gated residual add per token.</summary>
+    void SigmoidScaleAdd(Tensor output, Tensor x, Tensor gateLogit);
+
+    /// <summary>
+    /// Rotary embedding in place on x [T, heads, headDim], rotate-half convention, on the first
+    /// <paramref name="rotaryDim"/> dims of each head, at each token's position in <paramref name="batch"/>;
+    /// angles as HF computes them (inverse frequencies and products in float32).
+    /// </summary>
+    void Rope(Tensor x, SequenceBatch batch, int rotaryDim, float theta);
+
+    /// <summary>
+    /// Writes k, v [T, kvHeads, headDim] into the paged caches [slots, kvHeads, headDim] at the batch's slot
+    /// mapping, then causal attention of q [T, heads, headDim] over each sequence's cached keys up to its own
+    /// position (grouped-query: head h reads kv head h / (heads / kvHeads)). output [T, heads, headDim].
+    /// </summary>
+    void PagedAttention(Tensor q, Tensor k, Tensor v, Tensor keyCache, Tensor valueCache, SequenceBatch batch, float scale, Tensor output);
+
+    /// <summary>The Gated DeltaNet core of linear-attention layers; updates the conv and recurrent states of each sequence.</summary>
+    void GatedDeltaNet(GatedDeltaNetArgs args, SequenceBatch batch);
+
+    /// <summary>
+    /// Qwen routing in one pass. logits [T, E+S]: softmax over the first E columns (F32), top-k (ties: the lower
+    /// index), renormalised when asked; then S shared slots: <c>ids[t, k+s] = E+s</c>,
+    /// <c>weights[t, k+s] = sigmoid(logits[t, E+s])</c>, never renormalised. ids I32 and weights F32 [T, k+S].
+    /// </summary>
+    void RouteSoftmax(Tensor logits, int experts, int topK, bool renormalize, int sharedSlots, Tensor ids, Tensor weights);
+
+    /// <summary>
+    /// DeepSeek/GLM routing in one pass. logits [T, E]: scores = sigmoid(logits); choice = scores + bias; groups of
+    /// E/groups experts scored by the sum of their two best choices; the best <paramref name="topkGroups"/> groups
+    /// kept (others masked to 0); top-k of the masked choices; weights = unbiased scores, renormalised when asked
+    /// (sum + 1e-20), times <paramref name="scale"/>; then S shared slots with weight 1.
+    /// </summary>
+    void RouteSigmoidGrouped(Tensor logits, Tensor bias, int topK, int groups, int topkGroups, bool renormalize, float scale, int sharedSlots, Tensor ids, Tensor weights);
+
+    /// <summary>output [T, H] = Σ_j weights[t, j] · Expert_{ids[t, j]}(x[t]) over the grouped expert slots.</summary>
+    void MoeExperts(Tensor x, Tensor ids, Tensor weights, ExpertSet experts, Tensor output);
+}

@@ -1,0 +1,100 @@
+using Fse.Kernels;
+using Fse.Runtime.Checkpoints;
+using Fse.Runtime.Moe;
+using Fse.Runtime.Weights;
+
+namespace Fse.Runtime.Models;
+
+/// <summary>
+/// A decoder-only MoE language model (qwen2_moe, qwen3_next, glm4_moe) on one backend, with its FSE mode fixed at
+/// load. The weight source must stay alive as long as the model (the CPU backend reads mapped weights in place).
+/// Not thread-safe: one forward step at a time.
+/// </summary>
+public sealed class CausalLm : IDisposable
+{
+    private readonly WeightLoader _weights;
+    private readonly List<IDisposable> _owned = [];
+    private readonly DecoderLayer[] _layers;
+    private readonly Tensor _embed, _norm, _lmHead;
+
+    private CausalLm(ModelConfig config, IBackend backend, ITensorSource source, FseMode fse)
+    {
+        Config = config;
+        Backend = backend;
+        Fse = fse;
+        _weights = new WeightLoader(source, backend);
+        try
+        {
+            int v = config.VocabSize, h = config.HiddenSize;
+            _embed = _weights.Matrix("model.embed_tokens.weight", v, h);
+            _norm = _weights.Vector("model.norm.weight", h);
+            _lmHead = config.TieWordEmbeddings ? _embed : _weights.Matrix("lm_head.weight", v, h);
+            _layers = new DecoderLayer[config.NumLayers];
+            for (int i = 0; i < config.NumLayers; i++) _layers[i] = new DecoderLayer(config, _weights, i, fse, _owned.Add);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public ModelConfig Config { get; }
+    public IBackend Backend { get; }
+    public FseMode Fse { get; }
+    public string Location => _weights.Source.Location;
+
+    /// <summary>The MoE blocks in layer order (router and runner of each), for inspection and tests.</summary>
+    public IReadOnlyList<MoeBlock> MoeBlocks => _layers.Where(l => l.Moe is not null).Select(l => l.Moe!).ToArray();
+
+    /// <summary>Loads every weight of <paramref name="config"/> from <paramref name="source"/> with the given FSE plan.</summary>
+    public static CausalLm Load(ModelConfig config, ITensorSource source, IBackend backend, FseMode fse) => new(config, backend, source, fse);
+
+    /// <summary>Which Gated DeltaNet form linear-attention layers use for multi-token chunks (tests compare them).</summary>
+    public DeltaRuleForm DeltaRuleForm
+    {
+        set
+        {
+            foreach (var l in _layers)
+                if (l.Linear is not null) l.Linear.Form = value;
+        }
+    }
+
+    /// <summary>
+    /// Runs one step over <paramref name="tokenIds"/> laid out by <paramref name="batch"/>, updating
+    /// <paramref name="state"/>, and writes logits [logitRows.Length, vocab] for the requested token rows.
+    /// </summary>
+    public void Forward(ReadOnlySpan<int> tokenIds, SequenceBatch batch, ModelState state, ReadOnlySpan<int> logitRows, Span<float> logits, IRoutingObserver? observer = null)
+    {
+        int t = batch.TokenCount, h = Config.HiddenSize, v = Config.VocabSize;
+        if (tokenIds.Length != t) throw new ArgumentException($"{tokenIds.Length} token ids for a batch of {t} tokens.", nameof(tokenIds));
+        if (logits.Length < (long)logitRows.Length * v) throw new ArgumentException("The logits buffer is too small.", nameof(logits));
+        for (int i = 0; i < t; i++)
+            if ((uint)tokenIds[i] >= (uint)v)
+                throw new CheckpointException(CheckpointErrorKind.TokenOutOfRange, Location,
+                    $"Token id {tokenIds[i]} (at {i}) is outside the vocabulary of {v} tokens of '{Location}'.", "vocab_size");
+        foreach (var r in logitRows)
+            if ((uint)r >= (uint)t) throw new ArgumentOutOfRangeException(nameof(logitRows), $"Logit row {r} of a {t}-token batch.");
+
+        using var s = new Scratch(Backend);
+        var ids = s.Own(Backend.Upload(tokenIds, t));
+        var x = s.F32(t, h);
+        Backend.Embedding(ids, _embed, x);
+        foreach (var layer in _layers) layer.Forward(x, batch, state, s, observer);
+        if (logitRows.Length == 0) return;
+        var rows = s.Own(Backend.Upload(logitRows, logitRows.Length));
+        var picked = s.F32(logitRows.Length, h);
+        Backend.Embedding(rows, x, picked);
+        Backend.RmsNorm(picked, _norm, picked, (float)Config.RmsNormEps, Config.ZeroCenteredNorm);
+        var output = s.F32(logitRows.Length, v);
+        Backend.MatMul(picked, _lmHead, null, output);
+        Backend.Download(output, logits[..(logitRows.Length * v)]);
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _owned) d.Dispose();
+        _owned.Clear();
+        _weights.Dispose();
+    }
+}

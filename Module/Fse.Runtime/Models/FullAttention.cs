@@ -1,0 +1,100 @@
+using Fse.Kernels;
+using Fse.Runtime.Checkpoints;
+using Fse.Runtime.Weights;
+
+namespace Fse.Runtime.Models;
+
+/// <summary>
+/// Grouped-query self-attention over the paged KV cache with the variants of the three families: q/k/v bias
+/// (qwen2_moe, glm4_moe), per-head q/k RMSNorm (qwen3_next zero-centred, glm4_moe plain), partial rotary, and
+/// Qwen3-Next's output gate (q_proj also yields a gate per head; the output is multiplied by sigmoid(gate)).
+/// </summary>
+internal sealed class FullAttention
+{
+    private readonly ModelConfig _c;
+    private readonly Tensor _q, _k, _v, _o;
+    private readonly Tensor? _gate, _qBias, _kBias, _vBias, _gateBias, _oBias, _qNorm, _kNorm;
+
+    public FullAttention(ModelConfig c, WeightLoader w, string prefix)
+    {
+        _c = c;
+        int h = c.HiddenSize, q = c.NumHeads * c.HeadDim, kv = c.NumKvHeads * c.HeadDim;
+        if (c.AttentionOutputGate)
+        {
+            // HF views q_proj's output as [heads, 2·headDim] = [query | gate] per head; split the rows once here.
+            var raw = w.Host(prefix + "q_proj.weight", 2 * q, h);
+            var (queryRows, gateRows) = SplitInterleavedHeads(c.NumHeads, c.HeadDim);
+            _q = w.GatherRows(raw, queryRows);
+            _gate = w.GatherRows(raw, gateRows);
+            if (c.QkvBias)
+            {
+                var bias = w.Host(prefix + "q_proj.bias", 2 * q);
+                var values = new float[2 * q];
+                WeightLoader.ToF32(bias, values);
+                _qBias = w.Keep(w.Backend.Upload(queryRows.Select(r => values[r]).ToArray(), q));
+                _gateBias = w.Keep(w.Backend.Upload(gateRows.Select(r => values[r]).ToArray(), q));
+            }
+        }
+        else
+        {
+            _q = w.Matrix(prefix + "q_proj.weight", q, h);
+            if (c.QkvBias) _qBias = w.Vector(prefix + "q_proj.bias", q);
+        }
+        _k = w.Matrix(prefix + "k_proj.weight", kv, h);
+        _v = w.Matrix(prefix + "v_proj.weight", kv, h);
+        _o = w.Matrix(prefix + "o_proj.weight", h, q);
+        if (c.QkvBias)
+        {
+            _kBias = w.Vector(prefix + "k_proj.bias", kv);
+            _vBias = w.Vector(prefix + "v_proj.bias", kv);
+            // Qwen3-Next ties the o_proj bias to attention_bias; the other families never have one.
+            if (c.Architecture == ModelArchitecture.Qwen3Next) _oBias = w.Vector(prefix + "o_proj.bias", h);
+        }
+        if (c.QkNorm)
+        {
+            _qNorm = w.Vector(prefix + "q_norm.weight", c.HeadDim);
+            _kNorm = w.Vector(prefix + "k_norm.weight", c.HeadDim);
+        }
+    }
+
+    public static (int[] Query, int[] Gate) SplitInterleavedHeads(int heads, int headDim)
+    {
+        var query = new int[heads * headDim];
+        var gate = new int[heads * headDim];
+        for (int hh = 0; hh < heads; hh++)
+            for (int d = 0; d < headDim; d++)
+            {
+                query[hh * headDim + d] = hh * 2 * headDim + d;
+                gate[hh * headDim + d] = hh * 2 * headDim + headDim + d;
+            }
+        return (query, gate);
+    }
+
+    public void Forward(Tensor x, Tensor output, SequenceBatch batch, Tensor keyCache, Tensor valueCache, Scratch s)
+    {
+        var b = s.Backend;
+        int t = batch.TokenCount, hd = _c.HeadDim;
+        var q = s.F32(t, _c.NumHeads, hd);
+        var k = s.F32(t, _c.NumKvHeads, hd);
+        var v = s.F32(t, _c.NumKvHeads, hd);
+        b.MatMul(x, _q, _qBias, q);
+        b.MatMul(x, _k, _kBias, k);
+        b.MatMul(x, _v, _vBias, v);
+        if (_qNorm is not null)
+        {
+            b.RmsNorm(q, _qNorm, q, (float)_c.RmsNormEps, _c.ZeroCenteredNorm);
+            b.RmsNorm(k, _kNorm!, k, (float)_c.RmsNormEps, _c.ZeroCenteredNorm);
+        }
+        b.Rope(q, batch, _c.RotaryDim, (float)_c.RopeTheta);
+        b.Rope(k, batch, _c.RotaryDim, (float)_c.RopeTheta);
+        var attn = s.F32(t, _c.NumHeads, hd);
+        b.PagedAttention(q, k, v, keyCache, valueCache, batch, 1f / MathF.Sqrt(hd), attn);
+        if (_gate is not null)
+        {
+            var gate = s.F32(t, _c.NumHeads * hd);
+            b.MatMul(x, _gate, _gateBias, gate);
+            b.SigmoidMul(attn, gate, attn);
+        }
+        b.MatMul(attn.Reshape(t, _c.NumHeads * hd), _o, _oBias, output);
+    }
+}

@@ -1,0 +1,479 @@
+using System.Runtime.InteropServices;
+using static Fse.Kernels.Tests.Reference;
+
+namespace Fse.Kernels.Tests;
+
+/// <summary>
+/// What every backend must compute, checked against float64 references on fresh random inputs. A backend's test
+/// class derives from this and says how to make the backend.
+/// </summary>
+public abstract class BackendContract
+{
+    protected abstract IBackend CreateBackend();
+
+    private static float[] Download(IBackend b, Tensor t)
+    {
+        var a = new float[t.ElementCount];
+        b.Download(t, a);
+        return a;
+    }
+
+    private static unsafe HostTensor Host(float[] values, DType dtype, int[] shape, List<nint> keep)
+    {
+        var p = (nint)NativeMemory.Alloc((nuint)(values.Length * dtype.Size()));
+        keep.Add(p);
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (dtype == DType.F32) ((float*)p)[i] = values[i];
+            else if (dtype == DType.BF16) ((ushort*)p)[i] = Bf16.FromF32(values[i]);
+            else ((Half*)p)[i] = (Half)values[i];
+        }
+        return new HostTensor(dtype, shape, (void*)p);
+    }
+
+    private static float Stored(float v, DType dtype) => dtype switch
+    {
+        DType.BF16 => Bf16.ToF32(Bf16.FromF32(v)),
+        DType.F16 => (float)(Half)v,
+        _ => v,
+    };
+
+    private static unsafe void Free(List<nint> keep)
+    {
+        foreach (var p in keep) NativeMemory.Free((void*)p);
+    }
+
+    [Theory]
+    [InlineData(DType.F32)]
+    [InlineData(DType.BF16)]
+    [InlineData(DType.F16)]
+    public void MatMulWithBiasMatchesFloat64(DType dtype)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(1);
+        int t = 5, k = 37, n = 41;
+        var x = Random(rng, t * k);
+        var w = Random(rng, n * k);
+        var bias = Random(rng, n);
+        var keep = new List<nint>();
+        try
+        {
+            using var xt = b.Upload(x, t, k);
+            using var wt = b.Upload(Host(w, dtype, [n, k], keep));
+            using var bt = b.Upload(bias, n);
+            using var o = b.Allocate(DType.F32, t, n);
+            b.MatMul(xt, wt, bt, o);
+            var got = Download(b, o);
+            var want = new double[t * n];
+            for (int i = 0; i < t; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double s = bias[j];
+                    for (int q = 0; q < k; q++) s += x[i * k + q] * (double)Stored(w[j * k + q], dtype);
+                    want[i * n + j] = s;
+                }
+            Assert.True(MaxAbsDiff(got, want) < 1e-5, $"max diff {MaxAbsDiff(got, want)}");
+        }
+        finally { Free(keep); }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RmsNormPlainAndZeroCentred(bool unitOffset)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(2);
+        int rows = 6, d = 24;
+        var x = Random(rng, rows * d, 3f);
+        var w = Random(rng, d);
+        using var xt = b.Upload(x, rows, d);
+        using var wt = b.Upload(w, d);
+        using var o = b.Allocate(DType.F32, rows, d);
+        b.RmsNorm(xt, wt, o, 1e-6f, unitOffset);
+        var want = new double[rows * d];
+        for (int r = 0; r < rows; r++)
+        {
+            double ms = 0;
+            for (int i = 0; i < d; i++) ms += (double)x[r * d + i] * x[r * d + i];
+            double inv = 1 / Math.Sqrt(ms / d + 1e-6);
+            for (int i = 0; i < d; i++) want[r * d + i] = x[r * d + i] * inv * (unitOffset ? 1 + w[i] : w[i]);
+        }
+        Assert.True(MaxAbsDiff(Download(b, o), want) < 1e-5);
+    }
+
+    [Fact]
+    public void PartialRotaryRotatesTheFirstDimsByPosition()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(3);
+        int heads = 3, hd = 16, rot = 8;
+        var batch = new SequenceBatch([0, 2, 5], [7, 8, 0, 1, 2], [0, 1, 2, 3], 2, 8, [0, 1], [false, true]);
+        var x = Random(rng, 5 * heads * hd);
+        using var xt = b.Upload(x, 5, heads, hd);
+        b.Rope(xt, batch, rot, 10000f);
+        var got = Download(b, xt);
+        for (int t = 0; t < 5; t++)
+            for (int h = 0; h < heads; h++)
+            {
+                int o = (t * heads + h) * hd;
+                for (int i = 0; i < rot / 2; i++)
+                {
+                    double angle = (float)(1.0 / Math.Pow(10000, 2.0 * i / rot)) * (double)batch.Positions[t];
+                    double a = x[o + i], c = x[o + i + rot / 2];
+                    Assert.Equal(a * Math.Cos(angle) - c * Math.Sin(angle), got[o + i], 4);
+                    Assert.Equal(c * Math.Cos(angle) + a * Math.Sin(angle), got[o + i + rot / 2], 4);
+                }
+                for (int i = rot; i < hd; i++) Assert.Equal(x[o + i], got[o + i]);
+            }
+    }
+
+    [Fact]
+    public void PagedAttentionEqualsDenseCausalAttentionAcrossScatteredBlocks()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(4);
+        int heads = 4, kvHeads = 2, hd = 8, bs = 4, maxBlocks = 4;
+        // Two sequences of 9 and 6 tokens; their blocks are interleaved in the cache; each is fed in two steps.
+        int[] lengths = [9, 6];
+        int[] table = [5, 1, 7, 3, 0, 6, 2, 4];
+        var q = lengths.Select(n => Random(rng, n * heads * hd)).ToArray();
+        var k = lengths.Select(n => Random(rng, n * kvHeads * hd)).ToArray();
+        var v = lengths.Select(n => Random(rng, n * kvHeads * hd)).ToArray();
+        using var kc = b.Allocate(DType.F32, 8 * bs, kvHeads, hd);
+        using var vc = b.Allocate(DType.F32, 8 * bs, kvHeads, hd);
+        var got = lengths.Select(n => new float[n * heads * hd]).ToArray();
+        int[] split = [5, 2];
+        for (int step = 0; step < 2; step++)
+        {
+            var starts = new List<int> { 0 };
+            var positions = new List<int>();
+            var qs = new List<float>();
+            var ks = new List<float>();
+            var vs = new List<float>();
+            for (int s = 0; s < 2; s++)
+            {
+                int from = step == 0 ? 0 : split[s], to = step == 0 ? split[s] : lengths[s];
+                for (int p = from; p < to; p++)
+                {
+                    positions.Add(p);
+                    qs.AddRange(q[s].AsSpan(p * heads * hd, heads * hd).ToArray());
+                    ks.AddRange(k[s].AsSpan(p * kvHeads * hd, kvHeads * hd).ToArray());
+                    vs.AddRange(v[s].AsSpan(p * kvHeads * hd, kvHeads * hd).ToArray());
+                }
+                starts.Add(positions.Count);
+            }
+            var batch = new SequenceBatch([.. starts], [.. positions], table, maxBlocks, bs, [0, 1], [step == 0, step == 0]);
+            int t = positions.Count;
+            using var qt = b.Upload(qs.ToArray(), t, heads, hd);
+            using var kt = b.Upload(ks.ToArray(), t, kvHeads, hd);
+            using var vt = b.Upload(vs.ToArray(), t, kvHeads, hd);
+            using var o = b.Allocate(DType.F32, t, heads, hd);
+            b.PagedAttention(qt, kt, vt, kc, vc, batch, 0.3f, o);
+            var os = Download(b, o);
+            for (int s = 0; s < 2; s++)
+                for (int i = starts[s]; i < starts[s + 1]; i++)
+                    os.AsSpan(i * heads * hd, heads * hd).CopyTo(got[s].AsSpan(positions[i] * heads * hd));
+        }
+        for (int s = 0; s < 2; s++)
+            for (int p = 0; p < lengths[s]; p++)
+                for (int h = 0; h < heads; h++)
+                {
+                    int kvh = h / (heads / kvHeads);
+                    var scores = new double[p + 1];
+                    for (int j = 0; j <= p; j++)
+                    {
+                        double dot = 0;
+                        for (int d = 0; d < hd; d++) dot += q[s][(p * heads + h) * hd + d] * (double)k[s][(j * kvHeads + kvh) * hd + d];
+                        scores[j] = dot * 0.3f;
+                    }
+                    var pr = Softmax(scores);
+                    for (int d = 0; d < hd; d++)
+                    {
+                        double want = 0;
+                        for (int j = 0; j <= p; j++) want += pr[j] * v[s][(j * kvHeads + kvh) * hd + d];
+                        Assert.Equal(want, got[s][(p * heads + h) * hd + d], 5);
+                    }
+                }
+    }
+
+    [Theory]
+    [InlineData(DeltaRuleForm.Recurrent)]
+    [InlineData(DeltaRuleForm.Chunked)]
+    [InlineData(DeltaRuleForm.Auto)]
+    public void GatedDeltaNetMatchesTheRecurrentReferenceAcrossSteps(DeltaRuleForm form)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(5);
+        int nk = 2, dk = 8, nv = 4, dv = 6, kernel = 4, channels = 2 * nk * dk + nv * dv;
+        int[] lengths = [23, 11];
+        int[] split = [17, 1];   // a long first step (several 8-token chunks) then the rest
+        var mixed = lengths.Select(n => Random(rng, n * channels, 2f)).ToArray();
+        var z = lengths.Select(n => Random(rng, n * nv * dv, 2f)).ToArray();
+        var bb = lengths.Select(n => Random(rng, n * nv, 2f)).ToArray();
+        var aa = lengths.Select(n => Random(rng, n * nv, 2f)).ToArray();
+        var conv = Random(rng, channels * kernel);
+        var aLog = Enumerable.Range(0, nv).Select(_ => MathF.Log(1 + 15 * (float)rng.NextDouble())).ToArray();
+        var dtBias = Random(rng, nv);
+        var normW = Random(rng, dv);
+        using var convW = b.Upload(conv, channels, kernel);
+        using var aLogT = b.Upload(aLog, nv);
+        using var dtT = b.Upload(dtBias, nv);
+        using var nwT = b.Upload(normW, dv);
+        using var convState = b.Allocate(DType.F32, 3, channels, kernel - 1);
+        using var recState = b.Allocate(DType.F32, 3, nv, dk, dv);
+        int[] slots = [2, 0];
+        var got = lengths.Select(n => new float[n * nv * dv]).ToArray();
+        for (int step = 0; step < 2; step++)
+        {
+            var starts = new List<int> { 0 };
+            var rows = new List<(int S, int P)>();
+            for (int s = 0; s < 2; s++)
+            {
+                int from = step == 0 ? 0 : split[s], to = step == 0 ? split[s] : lengths[s];
+                for (int p = from; p < to; p++) rows.Add((s, p));
+                starts.Add(rows.Count);
+            }
+            float[] Gather(float[][] src, int width) => rows.SelectMany(r => src[r.S].AsSpan(r.P * width, width).ToArray()).ToArray();
+            int t = rows.Count;
+            using var mt = b.Upload(Gather(mixed, channels), t, channels);
+            using var zt = b.Upload(Gather(z, nv * dv), t, nv * dv);
+            using var bt = b.Upload(Gather(bb, nv), t, nv);
+            using var at = b.Upload(Gather(aa, nv), t, nv);
+            using var o = b.Allocate(DType.F32, t, nv * dv);
+            var batch = new SequenceBatch([.. starts], [.. rows.Select(r => r.P)], [0, 1], 1, 64, slots, [step == 0, step == 0]);
+            b.GatedDeltaNet(new GatedDeltaNetArgs
+            {
+                KeyHeads = nk, KeyDim = dk, ValueHeads = nv, ValueDim = dv, ConvKernel = kernel, NormEps = 1e-6f,
+                MixedQkv = mt, Z = zt, B = bt, A = at, ConvWeight = convW, ALog = aLogT, DtBias = dtT, NormWeight = nwT,
+                ConvState = convState, RecurrentState = recState, Output = o, Form = form, ChunkSize = 8,
+            }, batch);
+            var os = Download(b, o);
+            for (int i = 0; i < t; i++) os.AsSpan(i * nv * dv, nv * dv).CopyTo(got[rows[i].S].AsSpan(rows[i].P * nv * dv));
+        }
+
+        for (int s = 0; s < 2; s++)
+        {
+            int n = lengths[s];
+            // conv + silu
+            var c = new double[n][];
+            for (int p = 0; p < n; p++)
+            {
+                c[p] = new double[channels];
+                for (int ch = 0; ch < channels; ch++)
+                {
+                    double acc = 0;
+                    for (int j = 0; j < kernel; j++)
+                    {
+                        int src = p - (kernel - 1) + j;
+                        if (src >= 0) acc += conv[ch * kernel + j] * (double)mixed[s][src * channels + ch];
+                    }
+                    c[p][ch] = Silu(acc);
+                }
+            }
+            double[] L2(double[] row, int off, int len, double scale)
+            {
+                double ss = 0;
+                for (int i = 0; i < len; i++) ss += row[off + i] * row[off + i];
+                double inv = 1 / Math.Sqrt(ss + 1e-6);
+                return Enumerable.Range(0, len).Select(i => row[off + i] * inv * scale).ToArray();
+            }
+            for (int h = 0; h < nv; h++)
+            {
+                int kh = h / (nv / nk);
+                var qh = c.Select(r => L2(r, kh * dk, dk, 1 / Math.Sqrt(dk))).ToArray();
+                var kk = c.Select(r => L2(r, (nk + kh) * dk, dk, 1)).ToArray();
+                var vv = c.Select(r => r.AsSpan(2 * nk * dk + h * dv, dv).ToArray()).ToArray();
+                var g = Enumerable.Range(0, n).Select(p => -Math.Exp(aLog[h]) * Math.Log(1 + Math.Exp(aa[s][p * nv + h] + (double)dtBias[h]))).ToArray();
+                var beta = Enumerable.Range(0, n).Select(p => Sigmoid(bb[s][p * nv + h])).ToArray();
+                var outs = DeltaRule(qh, kk, vv, g, beta, new double[dk, dv]);
+                for (int p = 0; p < n; p++)
+                {
+                    double ms = outs[p].Sum(x => x * x) / dv;
+                    double inv = 1 / Math.Sqrt(ms + 1e-6);
+                    for (int d = 0; d < dv; d++)
+                    {
+                        double want = outs[p][d] * inv * normW[d] * Silu(z[s][(p * nv + h) * dv + d]);
+                        Assert.True(Math.Abs(want - got[s][(p * nv + h) * dv + d]) < 2e-4 * (1 + Math.Abs(want)),
+                            $"seq {s} pos {p} head {h} dim {d}: want {want}, got {got[s][(p * nv + h) * dv + d]}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 0)]
+    [InlineData(true, 1)]
+    [InlineData(false, 3)]
+    public void SoftmaxRoutingWritesTopKThenSharedSlots(bool renormalize, int shared)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(6);
+        int t = 9, e = 12, k = 4;
+        var logits = Random(rng, t * (e + shared), 4f);
+        logits[0] = logits[1];   // a tie in token 0: the lower index must win
+        using var lt = b.Upload(logits, t, e + shared);
+        using var ids = b.Allocate(DType.I32, t, k + shared);
+        using var w = b.Allocate(DType.F32, t, k + shared);
+        b.RouteSoftmax(lt, e, k, renormalize, shared, ids, w);
+        var gotIds = new int[t * (k + shared)];
+        b.Download(ids, gotIds);
+        var gotW = Download(b, w);
+        for (int i = 0; i < t; i++)
+        {
+            var p = Softmax(logits.AsSpan(i * (e + shared), e).ToArray().Select(x => (double)x).ToArray());
+            var top = TopK(p, k);
+            double sum = top.Sum(j => p[j]);
+            for (int j = 0; j < k; j++)
+            {
+                Assert.Equal(top[j], gotIds[i * (k + shared) + j]);
+                Assert.Equal(renormalize ? p[top[j]] / sum : p[top[j]], gotW[i * (k + shared) + j], 5);
+            }
+            for (int s = 0; s < shared; s++)
+            {
+                Assert.Equal(e + s, gotIds[i * (k + shared) + k + s]);
+                Assert.Equal(Sigmoid(logits[i * (e + shared) + e + s]), gotW[i * (k + shared) + k + s], 5);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(4, 2, true, 2.5f, 0)]
+    [InlineData(4, 2, false, 1f, 2)]
+    [InlineData(1, 1, true, 1f, 1)]
+    public void GroupedSigmoidRoutingMatchesTheGlmRule(int groups, int keepGroups, bool renormalize, float scale, int shared)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(7);
+        int t = 11, e = 16, k = 3;
+        var logits = Random(rng, t * e, 3f);
+        var bias = Random(rng, e, 0.5f);
+        using var lt = b.Upload(logits, t, e);
+        using var bt = b.Upload(bias, e);
+        using var ids = b.Allocate(DType.I32, t, k + shared);
+        using var w = b.Allocate(DType.F32, t, k + shared);
+        b.RouteSigmoidGrouped(lt, bt, k, groups, keepGroups, renormalize, scale, shared, ids, w);
+        var gotIds = new int[t * (k + shared)];
+        b.Download(ids, gotIds);
+        var gotW = Download(b, w);
+        int per = e / groups;
+        for (int i = 0; i < t; i++)
+        {
+            var scores = Enumerable.Range(0, e).Select(j => Sigmoid(logits[i * e + j])).ToArray();
+            var choice = Enumerable.Range(0, e).Select(j => scores[j] + bias[j]).ToArray();
+            var groupScore = Enumerable.Range(0, groups).Select(g => choice.Skip(g * per).Take(per).OrderDescending().Take(Math.Min(2, per)).Sum()).ToArray();
+            var kept = TopK(groupScore, keepGroups);
+            var masked = Enumerable.Range(0, e).Select(j => kept.Contains(j / per) ? choice[j] : 0.0).ToArray();
+            var top = TopK(masked, k);
+            double sum = top.Sum(j => scores[j]) + 1e-20;
+            for (int j = 0; j < k; j++)
+            {
+                Assert.Equal(top[j], gotIds[i * (k + shared) + j]);
+                double want = (renormalize ? scores[top[j]] / sum : scores[top[j]]) * scale;
+                Assert.Equal(want, gotW[i * (k + shared) + j], 5);
+            }
+            for (int s = 0; s < shared; s++)
+            {
+                Assert.Equal(e + s, gotIds[i * (k + shared) + k + s]);
+                Assert.Equal(1f, gotW[i * (k + shared) + k + s]);
+            }
+        }
+    }
+
+    [Fact]
+    public void GroupedExpertsComputeTheWeightedSumOfSwiGluExperts()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(8);
+        int t = 7, h = 12, width = 10, slots = 5, per = 3;
+        var keep = new List<nint>();
+        try
+        {
+            var gates = Enumerable.Range(0, slots).Select(_ => Random(rng, width * h)).ToArray();
+            var ups = Enumerable.Range(0, slots).Select(_ => Random(rng, width * h)).ToArray();
+            var downs = Enumerable.Range(0, slots).Select(_ => Random(rng, h * width)).ToArray();
+            var set = b.CreateExpertSet(Enumerable.Range(0, slots).Select(i => new ExpertSlot(
+                Host(gates[i], DType.BF16, [width, h], keep), Host(ups[i], DType.BF16, [width, h], keep), Host(downs[i], DType.BF16, [h, width], keep))).ToArray());
+            var x = Random(rng, t * h);
+            var ids = Enumerable.Range(0, t * per).Select(i => (i * 7 + i / per) % slots).ToArray();
+            var weights = Random(rng, t * per);
+            using var xt = b.Upload(x, t, h);
+            using var it = b.Upload(ids, t, per);
+            using var wt = b.Upload(weights, t, per);
+            using var o = b.Allocate(DType.F32, t, h);
+            b.MoeExperts(xt, it, wt, set, o);
+            var got = Download(b, o);
+            var want = new double[t * h];
+            for (int i = 0; i < t; i++)
+                for (int j = 0; j < per; j++)
+                {
+                    int e = ids[i * per + j];
+                    var act = new double[width];
+                    for (int r = 0; r < width; r++)
+                    {
+                        double g = 0, u = 0;
+                        for (int c = 0; c < h; c++)
+                        {
+                            g += Stored(gates[e][r * h + c], DType.BF16) * (double)x[i * h + c];
+                            u += Stored(ups[e][r * h + c], DType.BF16) * (double)x[i * h + c];
+                        }
+                        act[r] = Silu(g) * u;
+                    }
+                    for (int c = 0; c < h; c++)
+                    {
+                        double y = 0;
+                        for (int r = 0; r < width; r++) y += Stored(downs[e][c * width + r], DType.BF16) * act[r];
+                        want[i * h + c] += weights[i * per + j] * y;
+                    }
+                }
+            Assert.True(MaxAbsDiff(got, want) < 1e-5, $"max diff {MaxAbsDiff(got, want)}");
+            set.Dispose();
+        }
+        finally { Free(keep); }
+    }
+
+    [Fact]
+    public void ElementwiseOpsAndEmbedding()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(9);
+        int t = 4, d = 6, v = 10;
+        var table = Random(rng, v * d);
+        var keep = new List<nint>();
+        try
+        {
+            using var tt = b.Upload(Host(table, DType.BF16, [v, d], keep));
+            using var idt = b.Upload([3, 9, 0, 3], t);
+            using var e = b.Allocate(DType.F32, t, d);
+            b.Embedding(idt, tt, e);
+            var emb = Download(b, e);
+            int[] idx = [3, 9, 0, 3];
+            for (int i = 0; i < t; i++)
+                for (int j = 0; j < d; j++) Assert.Equal(Stored(table[idx[i] * d + j], DType.BF16), emb[i * d + j]);
+
+            var x = Random(rng, t * d);
+            var y = Random(rng, t * d);
+            var gl = Random(rng, t);
+            using var xt = b.Upload(x, t, d);
+            using var yt = b.Upload(y, t, d);
+            using var gt = b.Upload(gl, t, 1);
+            using var o = b.Allocate(DType.F32, t, d);
+            b.SiluMul(xt, yt, o);
+            Assert.True(MaxAbsDiff(Download(b, o), x.Select((a, i) => Silu(a) * y[i]).ToArray()) < 1e-6);
+            b.SigmoidMul(xt, yt, o);
+            Assert.True(MaxAbsDiff(Download(b, o), x.Select((a, i) => a * Sigmoid(y[i])).ToArray()) < 1e-6);
+            b.Add(xt, yt, o);
+            Assert.True(MaxAbsDiff(Download(b, o), x.Select((a, i) => (double)a + y[i]).ToArray()) < 1e-6);
+            b.SigmoidScaleAdd(o, yt, gt);
+            Assert.True(MaxAbsDiff(Download(b, o), x.Select((a, i) => (double)a + y[i] + Sigmoid(gl[i / d]) * y[i]).ToArray()) < 1e-5);
+        }
+        finally { Free(keep); }
+    }
+}
+
+public sealed class CpuBackendTests : BackendContract
+{
+    protected override IBackend CreateBackend() => new Cpu.CpuBackend();
+}
