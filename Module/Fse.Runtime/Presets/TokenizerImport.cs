@@ -18,11 +18,7 @@ public static class TokenizerImport
     public static IReadOnlyList<string> CopyInto(string source, string directory, int vocabSize)
     {
         var tokenizer = ResolveTokenizerPath(source);
-        var (maxId, token) = MaxTokenId(tokenizer);
-        if (maxId >= vocabSize)
-            throw new CheckpointException(CheckpointErrorKind.TokenOutOfRange, tokenizer,
-                $"Tokenizer '{tokenizer}' has token ids up to {maxId} ('{token}'), but the model's vocab_size is {vocabSize}: "
-                + $"every id must be below {vocabSize}.", token);
+        EnsureFits(tokenizer, vocabSize);
         Directory.CreateDirectory(directory);
         var written = new List<string>();
         var target = Path.Combine(directory, TokenizerFileName);
@@ -36,6 +32,16 @@ public static class TokenizerImport
             written.Add(configTarget);
         }
         return written;
+    }
+
+    /// <summary>Fails with <see cref="CheckpointErrorKind.TokenOutOfRange"/> when a token id of the tokenizer.json is not below <paramref name="vocabSize"/>.</summary>
+    public static void EnsureFits(string tokenizerPath, int vocabSize)
+    {
+        var (maxId, token) = MaxTokenId(tokenizerPath);
+        if (maxId >= vocabSize)
+            throw new CheckpointException(CheckpointErrorKind.TokenOutOfRange, tokenizerPath,
+                $"Tokenizer '{tokenizerPath}' has token ids up to {maxId} ('{token}'), but the model's vocab_size is {vocabSize}: "
+                + $"every id must be below {vocabSize}.", token);
     }
 
     /// <summary>The tokenizer.json a source names: the file itself, or the one inside a directory.</summary>
