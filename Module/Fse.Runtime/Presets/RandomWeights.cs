@@ -1,4 +1,5 @@
 using System.Text;
+using Fse.Runtime.Checkpoints;
 
 namespace Fse.Runtime.Presets;
 
@@ -69,6 +70,13 @@ public static class RandomWeights
     /// <summary>Writes elements of tensor <paramref name="name"/> drawn for <paramref name="seed"/>.</summary>
     public static void Fill(int seed, string name, WeightInit init, long start, Span<float> destination) =>
         Fill(init, TensorKey(seed, name), start, destination);
+
+    /// <summary>
+    /// Writes elements of a manifest tensor as <see cref="PresetWriter"/> writes them for <paramref name="seed"/>: the plan a
+    /// device backend follows to build the same model in its own memory (before the cast to the checkpoint dtype).
+    /// </summary>
+    public static void Fill(int seed, ExpectedTensor tensor, ModelConfig config, long start, Span<float> destination) =>
+        Fill(WeightInit.For(tensor, config), TensorKey(seed, tensor.Name), start, destination);
 
     public static ulong SplitMix64(ulong z)
     {

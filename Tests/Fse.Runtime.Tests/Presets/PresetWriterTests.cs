@@ -39,7 +39,7 @@ public class PresetWriterTests
             var view = checkpoint.Get(t.Name);
             Assert.Equal(t.DType ?? target, view.DType);
             var expected = new float[t.ElementCount];
-            RandomWeights.Fill(5, t.Name, WeightInit.For(t, config), 0, expected);
+            RandomWeights.Fill(5, t, config, 0, expected);
             Assert.Equal(expected.Select(v => Quantize(v, view.DType)), view.ToFloat32Array());
         }
     }
@@ -67,6 +67,8 @@ public class PresetWriterTests
         var expert = Stats(ck.Get("model.layers.0.mlp.experts.0.gate_proj.weight").ToFloat32Array());
         Assert.InRange(expert.Std, 0.9 / 8, 1.1 / 8);                 // 1/sqrt(64)
         Assert.True(router.Std > 3 * expert.Std);                      // decisive routing
+        var lmHead = Stats(ck.Get("lm_head.weight").ToFloat32Array());
+        Assert.InRange(lmHead.Std, 0.45, 0.55);                        // 4/sqrt(64): decisive greedy choices
         var conv = Stats(ck.Get("model.layers.0.linear_attn.conv1d.weight").ToFloat32Array());
         Assert.InRange(conv.Std, 0.45, 0.55);                          // 1/sqrt(kernel 4)
     }
