@@ -11,6 +11,7 @@
     FormatsToProcess     = @('Fse.Models.format.ps1xml')
     CmdletsToExport      = @(
         'Get-FseModel'
+        'New-FseModel'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

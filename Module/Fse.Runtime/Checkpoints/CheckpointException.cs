@@ -15,6 +15,9 @@ public enum CheckpointErrorKind
     TensorMissing,
     ShapeMismatch,
     TokenOutOfRange,
+
+    /// <summary>Two safetensors files of one checkpoint hold a tensor of the same name.</summary>
+    DuplicateTensor,
 }
 
 /// <summary>A checkpoint, config or tokenizer file that cannot be used. The message names the file and the key or tensor.</summary>
