@@ -57,7 +57,7 @@ public sealed class FseModelInfo
             DType = c.DType,
             ParameterCount = total,
             ActiveParameterCount = Checkpoints.ParameterCount.Active(c),
-            Bytes = total * c.BytesPerElement,
+            Bytes = Checkpoints.ParameterCount.Bytes(c),
             HasTokenizer = File.Exists(System.IO.Path.Combine(directory, "tokenizer.json")),
         };
     }
