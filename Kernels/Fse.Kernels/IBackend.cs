@@ -79,7 +79,7 @@ public interface IBackend : IDisposable
     /// <summary>
     /// DeepSeek/GLM routing in one pass. logits [T, E]: scores = sigmoid(logits); choice = scores + bias; groups of
     /// E/groups experts scored by the sum of their two best choices; the best <paramref name="topkGroups"/> groups
-    /// kept (others masked to 0); top-k of the masked choices; weights = unbiased scores, renormalised when asked
+    /// kept (the others masked out, so only experts of kept groups are chosen); top-k of the masked choices; weights = unbiased scores, renormalised when asked
     /// (sum + 1e-20), times <paramref name="scale"/>; then S shared slots with weight 1.
     /// </summary>
     void RouteSigmoidGrouped(Tensor logits, Tensor bias, int topK, int groups, int topkGroups, bool renormalize, float scale, int sharedSlots, Tensor ids, Tensor weights);

@@ -365,7 +365,7 @@ public abstract class BackendContract
             var choice = Enumerable.Range(0, e).Select(j => scores[j] + bias[j]).ToArray();
             var groupScore = Enumerable.Range(0, groups).Select(g => choice.Skip(g * per).Take(per).OrderDescending().Take(Math.Min(2, per)).Sum()).ToArray();
             var kept = TopK(groupScore, keepGroups);
-            var masked = Enumerable.Range(0, e).Select(j => kept.Contains(j / per) ? choice[j] : 0.0).ToArray();
+            var masked = Enumerable.Range(0, e).Select(j => kept.Contains(j / per) ? choice[j] : double.NegativeInfinity).ToArray();
             var top = TopK(masked, k);
             double sum = top.Sum(j => scores[j]) + 1e-20;
             for (int j = 0; j < k; j++)
@@ -380,6 +380,24 @@ public abstract class BackendContract
                 Assert.Equal(1f, gotW[i * (k + shared) + k + s]);
             }
         }
+    }
+
+    [Fact]
+    public void GroupedRoutingNeverPicksAnExpertOfADroppedGroup()
+    {
+        // All biased choices negative: masking dropped groups with 0.0 (older HF) would pick from them; 5.x masks with -inf.
+        using var b = CreateBackend();
+        int e = 8, k = 2;
+        var logits = Enumerable.Range(0, e).Select(i => (float)i).ToArray();
+        var bias = Enumerable.Repeat(-3f, e).ToArray();
+        using var lt = b.Upload(logits, 1, e);
+        using var bt = b.Upload(bias, e);
+        using var ids = b.Allocate(DType.I32, 1, k);
+        using var w = b.Allocate(DType.F32, 1, k);
+        b.RouteSigmoidGrouped(lt, bt, k, 4, 1, true, 1f, 0, ids, w);
+        var got = new int[k];
+        b.Download(ids, got);
+        Assert.Equal([7, 6], got);
     }
 
     [Fact]

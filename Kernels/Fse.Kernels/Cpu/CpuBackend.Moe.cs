@@ -69,7 +69,7 @@ public sealed unsafe partial class CpuBackend
             Array.Clear(keep);
             foreach (var gi in groupIds) keep[gi] = true;
             for (int e = 0; e < experts; e++)
-                if (!keep[e / perGroup]) choice[e] = 0f;      // HF masks dropped groups with 0.0, not -inf
+                if (!keep[e / perGroup]) choice[e] = float.NegativeInfinity;   // transformers 5.x; older versions used 0.0
             var ti = id.Slice(t * slots, slots);
             var tw = w.Slice(t * slots, slots);
             TopK(choice, topK, ti, tw);

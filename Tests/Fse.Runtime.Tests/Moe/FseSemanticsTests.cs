@@ -155,7 +155,7 @@ public class FseSemanticsTests
                 int per = c.NumExperts / c.NGroup;
                 var gs = Enumerable.Range(0, c.NGroup).Select(g => choice.Skip(g * per).Take(per).OrderDescending().Take(2).Sum()).ToArray();
                 var kept = Enumerable.Range(0, c.NGroup).OrderByDescending(g => gs[g]).ThenBy(g => g).Take(c.TopkGroup).ToHashSet();
-                var masked = choice.Select((v, e) => kept.Contains(e / per) ? v : 0).ToArray();
+                var masked = choice.Select((v, e) => kept.Contains(e / per) ? v : double.NegativeInfinity).ToArray();
                 chosen = Enumerable.Range(0, c.NumExperts).OrderByDescending(e => masked[e]).ThenBy(e => e).Take(c.NumExpertsPerTok).ToArray();
                 weights = chosen.Select(e => scores[e]).ToArray();
                 if (c.NormTopkProb) { double s = weights.Sum() + 1e-20; weights = weights.Select(w => w / s).ToArray(); }
