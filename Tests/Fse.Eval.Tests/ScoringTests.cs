@@ -98,6 +98,8 @@ public class ScoringTests
     [InlineData(5, 5, McNemarMethod.ExactBinomial, 1.0)]
     [InlineData(0, 0, McNemarMethod.ExactBinomial, 1.0)]
     [InlineData(0, 6, McNemarMethod.ExactBinomial, 0.03125)]                // 2/64
+    [InlineData(2, 0, McNemarMethod.ExactBinomial, 0.5)]                    // 2·¼, exactly
+    [InlineData(3, 21, McNemarMethod.ExactBinomial, 0.0002771615982055664)]  // 2·(1 + 24 + 276 + 2024)/2²⁴
     [InlineData(12, 12, McNemarMethod.ExactBinomial, 1.0)]                  // b + c = 24: still exact
     [InlineData(10, 30, McNemarMethod.ChiSquareContinuityCorrected, 0.002663119259138554)]   // χ² = 19²/40; Python math.erfc
     [InlineData(40, 20, McNemarMethod.ChiSquareContinuityCorrected, 0.01417138825401233)]    // χ² = 19²/60

@@ -125,6 +125,9 @@ public sealed class AccuracyComparison
 
     private static (string, string) Labels(FseAccuracyResult b, FseAccuracyResult c, string? baselineLabel, string? candidateLabel)
     {
+        // PowerShell passes $null for a string argument as "": an empty label means "not given".
+        baselineLabel = string.IsNullOrEmpty(baselineLabel) ? null : baselineLabel;
+        candidateLabel = string.IsNullOrEmpty(candidateLabel) ? null : candidateLabel;
         var bl = baselineLabel ?? ConfigLabel(b);
         var cl = candidateLabel ?? ConfigLabel(c);
         if (bl == cl)

@@ -1,5 +1,4 @@
 using MathNet.Numerics;
-using MathNet.Numerics.Distributions;
 
 namespace Fse.Eval.Statistics;
 
@@ -36,7 +35,7 @@ public static class McNemarTest
         if (n < ExactBelow)
         {
             // Statistic: min(b, c), as statsmodels reports it for the exact test.
-            double p = n == 0 ? 1.0 : Math.Min(1.0, 2.0 * Binomial.CDF(0.5, n, Math.Min(b, c)));
+            double p = Math.Min(1.0, 2.0 * LowerTailOfFairCoin(n, Math.Min(b, c)));
             return new McNemarResult(b, c, McNemarMethod.ExactBinomial, Math.Min(b, c), p);
         }
         // As statsmodels: no clamp of |b − c| − 1 at zero.
@@ -44,5 +43,18 @@ public static class McNemarTest
         double chi2 = d * d / n;
         // The upper tail of χ²(1) is erfc(√(x/2)); computing it directly keeps small p-values accurate.
         return new McNemarResult(b, c, McNemarMethod.ChiSquareContinuityCorrected, chi2, SpecialFunctions.Erfc(Math.Sqrt(chi2 / 2)));
+    }
+
+    /// <summary>P(X ≤ k) for X ~ Bin(n, ½), summed in exact integers (n &lt; 63), so p-values such as 0.5 come out exact.</summary>
+    internal static double LowerTailOfFairCoin(int n, int k)
+    {
+        if (n == 0) return 1.0;
+        long term = 1, sum = 0;   // C(n, 0)
+        for (int i = 0; i <= k; i++)
+        {
+            sum += term;
+            term = term * (n - i) / (i + 1);
+        }
+        return sum / Math.Pow(2, n);
     }
 }
