@@ -178,13 +178,15 @@ public sealed class InvokeFseAccuracyCommand : PSCmdlet
         };
         var tally = new AccuracyTally([.. plan.Task.Filters.Select(f => f.Name)], plan.Items.Count);
         var outcomes = new List<AccuracyItemOutcome>();
-        var progress = new ProgressRecord(++_progressId,
-            $"Invoke-FseAccuracy {plan.Task.Name} ({plan.NumFewshot}-shot) on {Server} ({info.Model})", tally.Describe());
+        int progressId = ++_progressId;
+        var activity = $"Invoke-FseAccuracy {plan.Task.Name} ({plan.NumFewshot}-shot) on {Server} ({info.Model})";
+        // A fresh record per write: hosts and the Progress stream may keep the ones they were given.
+        ProgressRecord Progress() => new(progressId, activity, tally.Describe()) { PercentComplete = tally.PercentComplete };
         var clock = Stopwatch.StartNew();
         var run = new AccuracyRunner(client, options).RunAsync(plan, info.Model, ct).GetAsyncEnumerator(CancellationToken.None);
         try
         {
-            WriteProgress(progress);
+            WriteProgress(Progress());
             while (run.MoveNextAsync().AsTask().GetAwaiter().GetResult())
             {
                 var outcome = run.Current;
@@ -193,9 +195,7 @@ public sealed class InvokeFseAccuracyCommand : PSCmdlet
                 if (outcome.Failed) WriteError(AccuracyErrors.ItemFailed(plan.Task.Name, outcome));
                 if (Detailed)
                     foreach (var item in AccuracySummary.Items(plan, runInfo, outcome)) WriteObject(item);
-                progress.StatusDescription = tally.Describe();
-                progress.PercentComplete = tally.PercentComplete;
-                WriteProgress(progress);
+                WriteProgress(Progress());
             }
         }
         catch (PipelineStoppedException)
@@ -212,8 +212,9 @@ public sealed class InvokeFseAccuracyCommand : PSCmdlet
             KeepPartial(plan, runInfo, outcomes, clock.Elapsed);
             return;
         }
-        progress.RecordType = ProgressRecordType.Completed;
-        WriteProgress(progress);
+        var done = Progress();
+        done.RecordType = ProgressRecordType.Completed;
+        WriteProgress(done);
         var results = AccuracySummary.Results(plan, runInfo, outcomes, interrupted: false, clock.Elapsed);
         if (results[0].Failed > 0)
             WriteWarning($"{plan.Task.Name}: {results[0].Failed} of {plan.Items.Count} items got no answer after {MaxRetries} retries and are not scored; N counts the {results[0].N} that were.");

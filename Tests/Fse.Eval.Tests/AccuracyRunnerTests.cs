@@ -138,6 +138,25 @@ public class AccuracyRunnerTests
     }
 
     [Fact]
+    public async Task StoppingTheEnumerationEarlyAbandonsTheRequestsInFlight()
+    {
+        var plan = Gsm8k(6);
+        await using var server = await ScriptedAccuracyServer.StartAsync(Questions(plan), (i, _) => i == 0 ? Reply.Answer(" #### 1") : new Reply(Hang: true));
+        using var client = new OpenAiClient(new OpenAiEndpoint(server.Url));
+        var stopped = Task.Run(async () =>
+        {
+            await foreach (var o in new AccuracyRunner(client, Fast with { Concurrency = 2 }).RunAsync(plan, "m"))
+                return o.Index;   // leaves the loop: the enumerator is disposed with item 1 still in flight
+            return -1;
+        });
+        Assert.True(await Task.WhenAny(stopped, Task.Delay(TimeSpan.FromSeconds(20))) == stopped, "disposing the enumeration did not end the run");
+        Assert.Equal(0, await stopped);
+        for (int wait = 0; wait < 100 && Volatile.Read(ref server.Aborted) == 0; wait++) await Task.Delay(50);
+        Assert.True(Volatile.Read(ref server.Aborted) >= 1, "the request in flight was not abandoned");
+        Assert.True(server.Requests.Count <= 3);
+    }
+
+    [Fact]
     public async Task ClientErrorsFailAtOnceAndTimeoutsAreRetried()
     {
         var plan = Gsm8k(2);

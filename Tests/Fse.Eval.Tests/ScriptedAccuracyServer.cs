@@ -32,6 +32,9 @@ public sealed class ScriptedAccuracyServer : IAsyncDisposable
 
     public int MaxInFlight;
 
+    /// <summary>Hanging requests the client gave up on (the connection was aborted).</summary>
+    public int Aborted;
+
     public static async Task<ScriptedAccuracyServer> StartAsync(IReadOnlyDictionary<string, int> indexByQuestion, Func<int, int, Reply> script,
         string modelsJson = """{"object":"list","data":[{"id":"tiny-moe","object":"model","owned_by":"fse","fse":"on","device":"cpu"}]}""",
         TimeSpan? delay = null)
@@ -56,7 +59,11 @@ public sealed class ScriptedAccuracyServer : IAsyncDisposable
                     var call = s.Calls.AddOrUpdate(index, 1, (_, n) => n + 1);
                     if (delay is { } d) await Task.Delay(d, ctx.RequestAborted);
                     var reply = script(index, call);
-                    if (reply.Hang) await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+                    if (reply.Hang)
+                    {
+                        try { await Task.Delay(Timeout.Infinite, ctx.RequestAborted); }
+                        catch (OperationCanceledException) { Interlocked.Increment(ref s.Aborted); throw; }
+                    }
                     if (reply.Status != 200)
                         return Results.Json(new { error = new { message = $"scripted {reply.Status}", type = "server_error", code = reply.Status } }, statusCode: reply.Status);
                     if (reply.NoChoices) return Results.Json(new { id = "c", choices = Array.Empty<object>() });

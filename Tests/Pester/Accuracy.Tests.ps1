@@ -322,6 +322,22 @@ Describe 'Invoke-FseAccuracy' {
         $errs[0].FullyQualifiedErrorId | Should -Be "$Id,Fse.Cmdlets.InvokeFseAccuracyCommand"
     }
 
+    It 'reports progress: items done and the running accuracy of each filter' {
+        $server = New-TestServer @{ 0 = ' #### 18'; 1 = ' #### 0' }
+        $ps = [powershell]::Create([System.Management.Automation.RunspaceMode]::NewRunspace)
+        try {
+            $null = $ps.AddScript('param($url, $data) Import-Module Fse; Invoke-FseAccuracy $url -DataPath $data -Limit 2 -Concurrency 1').AddArgument($server.Url).AddArgument($gsm8k)
+            $out = $ps.Invoke()
+            $progress = @($ps.Streams.Progress)
+        }
+        finally { $ps.Dispose(); $server.Dispose() }
+        $out.Count | Should -Be 2
+        $progress.StatusDescription | Should -Contain '1/2 done; strict-match 1.0000, flexible-extract 1.0000'
+        $progress.StatusDescription | Should -Contain '2/2 done; strict-match 0.5000, flexible-extract 0.5000'
+        $progress[0].Activity | Should -Match 'gsm8k \(5-shot\).*tiny-moe'
+        $progress[-1].RecordType | Should -Be 'Completed'
+    }
+
     It 'keeps the finished items when stopped (Ctrl+C)' {
         $server = New-TestServer @{ 0 = ' #### 18'; 1 = " #### $(AnswerOf 1)"; 2 = 'hang'; 3 = 'hang'; 4 = 'hang' }
         $ps = [powershell]::Create([System.Management.Automation.RunspaceMode]::NewRunspace)

@@ -26,10 +26,19 @@ public sealed class AccuracyRunner(OpenAiClient client, AccuracyRunOptions? opti
     {
         _options.Validate();
         var channel = Channel.CreateUnbounded<AccuracyItemOutcome>(new UnboundedChannelOptions { SingleReader = true });
-        var producer = Task.Run(() => ProduceAsync(plan, model, channel.Writer, ct), CancellationToken.None);
-        await foreach (var outcome in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-            yield return outcome;
-        await producer.ConfigureAwait(false);
+        // Also cancelled when the caller stops enumerating early, so no request outlives the enumeration.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var producer = Task.Run(() => ProduceAsync(plan, model, channel.Writer, stop.Token), CancellationToken.None);
+        try
+        {
+            await foreach (var outcome in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                yield return outcome;
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await producer.ConfigureAwait(false);
+        }
     }
 
     /// <summary>Runs the plan to the end (or until cancelled) and returns every finished outcome in item order.</summary>
