@@ -45,6 +45,8 @@ public static class BenchmarkPlot
             Line(throughput, xs, [.. points.Select(r => r.OutputThroughput)], name, color, pattern);
             Line(tpot, xs, [.. points.Select(r => r.MeanTpotMs)], name, color, pattern);
         }
+        FromZero(throughput, list.Select(r => r.OutputThroughput));
+        FromZero(tpot, list.Select(r => r.MeanTpotMs));
         throughput.ShowLegend(Alignment.UpperLeft);
         tpot.ShowLegend(Alignment.UpperLeft);
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -61,6 +63,13 @@ public static class BenchmarkPlot
         double lo = Math.Log2(concurrencies[0]), hi = Math.Log2(concurrencies[^1]);
         double pad = Math.Max(0.25, (hi - lo) * 0.05);
         plot.Axes.SetLimitsX(lo - pad, hi + pad);
+    }
+
+    /// <summary>Both quantities are compared as ratios (off vs on), so the y axis starts at zero rather than zooming into a small difference.</summary>
+    private static void FromZero(Plot plot, IEnumerable<double> values)
+    {
+        double max = values.Where(double.IsFinite).DefaultIfEmpty(1).Max();
+        plot.Axes.SetLimitsY(0, max > 0 ? max * 1.15 : 1);
     }
 
     private static void Line(Plot plot, double[] xs, double[] ys, string name, Color color, LinePattern pattern)

@@ -4,7 +4,7 @@ namespace Fse.Bench.Tests;
 
 /// <summary>
 /// <c>dotnet Fse.Bench.Tests.dll serve [--ttft-ms 200] [--gap-ms 40] [--usage-delay-ms 0] [--no-tokenize]
-/// [--fail-every 0] [--vocab 1000] [--fse on] [--device cpu-scripted]</c> runs the scripted server for the Pester
+/// [--fail-every 0] [--vocab 1000|none] [--fse on] [--device cpu-scripted|none]</c> runs the scripted server for the Pester
 /// tests and the client-overhead benchmark: it prints <c>LISTENING &lt;url&gt;</c> and serves until its standard
 /// input closes. The test host never calls this (xUnit tests run through the test platform).
 /// </summary>
@@ -14,7 +14,7 @@ public static class Program
     {
         if (args.Length == 0 || args[0] != "serve")
         {
-            Console.Error.WriteLine("usage: Fse.Bench.Tests serve [--ttft-ms N] [--gap-ms N] [--usage-delay-ms N] [--no-tokenize] [--fail-every N] [--vocab N] [--fse on|off|none] [--device NAME]");
+            Console.Error.WriteLine("usage: Fse.Bench.Tests serve [--ttft-ms N] [--gap-ms N] [--usage-delay-ms N] [--no-tokenize] [--fail-every N] [--vocab N|none] [--fse on|off|none] [--device NAME|none]");
             return 2;
         }
         var script = new BenchServerScript();
@@ -29,9 +29,9 @@ public static class Program
                 "--usage-delay-ms" => script with { UsageDelay = TimeSpan.FromMilliseconds(Ms()) },
                 "--no-tokenize" => script with { OfferTokenize = false },
                 "--fail-every" => script with { FailEvery = int.Parse(Next(), CultureInfo.InvariantCulture) },
-                "--vocab" => script with { VocabSize = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--vocab" => script with { VocabSize = Next() is var v && v == "none" ? null : int.Parse(v, CultureInfo.InvariantCulture) },
                 "--fse" => script with { Fse = Next() is var f && f == "none" ? null : f },
-                "--device" => script with { Device = Next() },
+                "--device" => script with { Device = Next() is var d && d == "none" ? null : d },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }
