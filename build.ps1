@@ -110,7 +110,7 @@ function Install-Pester {
 function Read-TrxCounts([string] $dir) {
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($file in Get-ChildItem $dir -Filter '*.trx' -ErrorAction Ignore) {
-        $counters = ([xml](Get-Content -Raw $file.FullName)).TestRun.ResultSummary.Counters
+        $counters = ([xml](Get-Content -Raw -LiteralPath $file.FullName)).TestRun.ResultSummary.Counters
         $passed += [int]$counters.passed
         $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
         $skipped += [int]$counters.notExecuted
