@@ -85,9 +85,8 @@ public sealed class InvokeFseBenchmarkCommand : PSCmdlet
 
     protected override void BeginProcessing() => _stop = new CancellationTokenSource();
 
+    // Not disposed in EndProcessing: a stop may still arrive after it, and this source holds no timer.
     protected override void StopProcessing() => _stop.Cancel();
-
-    protected override void EndProcessing() => _stop.Dispose();
 
     protected override void ProcessRecord()
     {
