@@ -8,10 +8,15 @@
     Copyright            = '(c) 2026 Fse contributors. MIT License.'
     Description          = 'Benchmark and evaluate Mixture-of-Experts LLM inference with Fused Shared Expert (FSE) support: an MoE runtime (CUDA through ILGPU, or the CPU) for qwen3_next, qwen2_moe and glm4_moe checkpoints with FSE on or off, an OpenAI-compatible server, and engine-agnostic serving-benchmark and accuracy cmdlets that measure it or any other OpenAI-compatible engine.'
     PowerShellVersion    = '7.6'
-    FormatsToProcess     = @('Fse.Eval.format.ps1xml', 'Fse.Models.format.ps1xml')
+    FormatsToProcess     = @('Fse.Bench.format.ps1xml', 'Fse.Eval.format.ps1xml', 'Fse.Models.format.ps1xml')
     CmdletsToExport      = @(
+        'Compare-FseResult'
+        'Export-FsePlot'
+        'Export-FseResult'
         'Get-FseModel'
+        'Import-FseResult'
         'Invoke-FseAccuracy'
+        'Invoke-FseBenchmark'
         'New-FseModel'
     )
     FunctionsToExport    = @()
