@@ -17,7 +17,9 @@ namespace Fse.Runtime.Tokenization;
 /// messages grouped into one user turn, each as <c>\n&lt;tool_response&gt;\n{content}\n&lt;/tool_response&gt;</c>;</item>
 /// <item>Qwen 3's reasoning rules when the template mentions reasoning_content: an assistant turn after the last
 /// user query has its &lt;think&gt; block normalized (the last turn always gets one, empty if needed), earlier
-/// turns lose theirs; other roles are left out, as that template does.</item>
+/// turns lose theirs;</item>
+/// <item>with Qwen 2.5 and 3 templates (those with tool responses or reasoning), messages of other roles are left out,
+/// as those templates do; plain ChatML templates write any role.</item>
 /// </list>
 /// Not supported: tools, tool_calls, enable_thinking=false, non-string content, and any other template
 /// (a <see cref="CheckpointException"/> naming chat_template).
@@ -26,6 +28,7 @@ public sealed partial class ChatMlTemplate
 {
     private ChatMlTemplate(string? defaultSystem, bool toolResponses, bool qwen3Reasoning)
     {
+        KnownRolesOnly = toolResponses || qwen3Reasoning;
         DefaultSystem = defaultSystem;
         ToolResponses = toolResponses;
         Qwen3Reasoning = qwen3Reasoning;
@@ -36,6 +39,9 @@ public sealed partial class ChatMlTemplate
 
     /// <summary>Whether tool messages are wrapped in &lt;tool_response&gt; inside a user turn.</summary>
     public bool ToolResponses { get; }
+
+    /// <summary>Whether messages of roles other than system, user, assistant and tool are left out (Qwen 2.5 and 3 templates).</summary>
+    public bool KnownRolesOnly { get; }
 
     /// <summary>Whether Qwen 3's &lt;think&gt; rules apply to assistant turns.</summary>
     public bool Qwen3Reasoning { get; }
@@ -85,7 +91,7 @@ public sealed partial class ChatMlTemplate
                 sb.Append(Qwen3Assistant(content, i > lastQuery, i == messages.Count - 1)).Append("<|im_end|>\n");
                 continue;
             }
-            if (Qwen3Reasoning && role is not ("user" or "system")) continue;
+            if (KnownRolesOnly && role is not ("user" or "system" or "assistant")) continue;
             sb.Append("<|im_start|>").Append(role).Append('\n').Append(content).Append("<|im_end|>\n");
         }
         if (addGenerationPrompt) sb.Append("<|im_start|>assistant\n");

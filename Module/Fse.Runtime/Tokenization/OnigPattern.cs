@@ -13,7 +13,10 @@ namespace Fse.Runtime.Tokenization;
 /// is replaced by a BMP character of the same general category, and match positions are mapped back.
 /// (2) Syntax: possessive quantifiers (<c>*+ ++ ?+</c>) become atomic groups, <c>\x{HHHH}</c> becomes
 /// <c>\uHHHH</c>, <c>\h</c> (hex digit in Oniguruma) becomes <c>[0-9a-fA-F]</c>, <c>\p{^X}</c> becomes
-/// <c>\P{X}</c>, <c>{,n}</c> becomes <c>{0,n}</c>. Constructs whose meaning differs and that no known tokenizer
+/// <c>\P{X}</c>, <c>{,n}</c> becomes <c>{0,n}</c>. (3) Case-insensitive groups such as <c>(?i:'s|'t)</c>:
+/// Oniguruma folds case with Unicode case folding (so <c>'s</c> also matches <c>'ſ</c>, and <c>k</c> matches the
+/// Kelvin sign), .NET with its own table (which leaves out ſ); letters in such groups become explicit classes
+/// (<c>[sSſ]</c>) and .NET's <c>(?i)</c> is not used. Constructs whose meaning differs and that no known tokenizer
 /// uses are refused rather than guessed: <c>^</c> and <c>$</c> (line anchors in Oniguruma), inline options other
 /// than <c>i</c>, nested or intersected character classes, astral literals, <c>{n,m}+</c>.</para>
 /// <para>Iteration follows the onig crate: an empty match right where the previous match ended is skipped.</para>
@@ -130,30 +133,44 @@ public sealed class OnigPattern
     private static string Translate(string pattern)
     {
         var sb = new StringBuilder(pattern.Length + 16);
-        var groups = new Stack<int>();
+        var groups = new Stack<(int Start, bool IgnoreCase)>();
+        var ignoreCase = false;
+        var previousLetter = '\0';
         var atom = -1;
         var i = 0;
         while (i < pattern.Length)
         {
             var c = pattern[i];
+            if (!char.IsAsciiLetter(c) || c == '{' || c == '}') previousLetter = '\0';
             switch (c)
             {
                 case '\\':
                     atom = sb.Length;
+                    if (ignoreCase && IsCasedCategory(pattern.AsSpan(i)))
+                        throw Unsupported(pattern, i, "a cased letter category inside a case-insensitive group");
                     i = TranslateEscape(pattern, i, sb, inClass: false);
                     continue;
                 case '[':
                     atom = sb.Length;
-                    i = TranslateClass(pattern, i, sb);
+                    var classEnd = TranslateClass(pattern, i, sb);
+                    if (ignoreCase && pattern.AsSpan(i, classEnd - i).IndexOfAny(AsciiLetters) >= 0 && !IsOnlyPropertyEscapes(pattern.AsSpan(i, classEnd - i)))
+                        throw Unsupported(pattern, i, "a character class with letters inside a case-insensitive group");
+                    i = classEnd;
                     continue;
                 case '(':
-                    groups.Push(sb.Length);
-                    i = TranslateGroupOpening(pattern, i, sb);
-                    atom = -1;
-                    continue;
+                    {
+                        groups.Push((sb.Length, ignoreCase));
+                        var (next, option) = TranslateGroupOpening(pattern, i, sb);
+                        if (option is { } on) ignoreCase = on;
+                        // "(?i)" or "(?-i)" opens no group: the option holds until the enclosing group closes.
+                        if (pattern[next - 1] == ')') groups.Pop();
+                        i = next;
+                        atom = -1;
+                        continue;
+                    }
                 case ')':
                     if (groups.Count == 0) throw Unsupported(pattern, i, "an unbalanced ')'");
-                    atom = groups.Pop();
+                    (atom, ignoreCase) = groups.Pop();
                     sb.Append(')');
                     i++;
                     continue;
@@ -176,6 +193,17 @@ public sealed class OnigPattern
                 default:
                     if (char.IsSurrogate(c)) throw Unsupported(pattern, i, "a literal character outside the BMP");
                     atom = sb.Length;
+                    if (ignoreCase && char.IsLetter(c))
+                    {
+                        if (!char.IsAsciiLetter(c)) throw Unsupported(pattern, i, "a non-ASCII letter inside a case-insensitive group");
+                        var pair = string.Concat(char.ToLowerInvariant(previousLetter), char.ToLowerInvariant(c));
+                        if (pair is "ss" or "ff" or "fi" or "fl" or "st")
+                            throw Unsupported(pattern, i, $"'{pair}' inside a case-insensitive group (Oniguruma also matches a ligature or ß there)");
+                        sb.Append(CaseFoldClass(c));
+                        previousLetter = c;
+                        i++;
+                        continue;
+                    }
                     if (c == '{' || c == '}') sb.Append('\\');
                     sb.Append(c);
                     i++;
@@ -230,12 +258,56 @@ public sealed class OnigPattern
         return end;
     }
 
-    private static int TranslateGroupOpening(string p, int i, StringBuilder sb)
+    private static readonly System.Buffers.SearchValues<char> AsciiLetters = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+    private static bool IsCasedCategory(ReadOnlySpan<char> escape) =>
+        escape.StartsWith(@"\p{Lu}") || escape.StartsWith(@"\p{Ll}") || escape.StartsWith(@"\p{Lt}") ||
+        escape.StartsWith(@"\P{Lu}") || escape.StartsWith(@"\P{Ll}") || escape.StartsWith(@"\P{Lt}");
+
+    private static bool IsOnlyPropertyEscapes(ReadOnlySpan<char> cls)
+    {
+        // Letters inside \p{...} names and escapes such as \s, \r, \n do not fold; literal letters do.
+        for (var k = 1; k < cls.Length - 1; k++)
+        {
+            if (cls[k] == '\\')
+            {
+                if (k + 1 < cls.Length && cls[k + 1] is 'p' or 'P')
+                {
+                    var close = cls[k..].IndexOf('}');
+                    if (close < 0) return false;
+                    var name = cls.Slice(k + 3, close - 3);
+                    if (name is "Lu" or "Ll" or "Lt" or "^Lu" or "^Ll" or "^Lt") return false;
+                    k += close;
+                }
+                else k++;
+                continue;
+            }
+            if (char.IsAsciiLetter(cls[k])) return false;
+        }
+        return true;
+    }
+
+    // The characters Oniguruma's case folding makes equal to an ASCII letter (measured with HF tokenizers 0.23
+    // over every code point: only s/ſ and k/K (Kelvin) have a third member).
+    private static string CaseFoldClass(char c)
+    {
+        var lower = char.ToLowerInvariant(c);
+        var upper = char.ToUpperInvariant(c);
+        return lower switch
+        {
+            's' => "[sS\u017F]",
+            'k' => "[kK\u212A]",
+            _ => $"[{lower}{upper}]",
+        };
+    }
+
+    // Returns the index after the opening and, for an inline option group, whether it turns case folding on or off.
+    private static (int Next, bool? IgnoreCase) TranslateGroupOpening(string p, int i, StringBuilder sb)
     {
         if (i + 1 >= p.Length || p[i + 1] != '?')
         {
             sb.Append('(');
-            return i + 1;
+            return (i + 1, null);
         }
         var rest = p.AsSpan(i + 2);
         foreach (var known in (ReadOnlySpan<string>)[":", "=", "!", "<=", "<!", ">"])
@@ -243,22 +315,19 @@ public sealed class OnigPattern
             if (rest.StartsWith(known, StringComparison.Ordinal))
             {
                 sb.Append("(?").Append(known);
-                return i + 2 + known.Length;
+                return (i + 2 + known.Length, null);
             }
         }
-        if (rest.Length > 0 && rest[0] == '<' && rest.Length > 1 && char.IsLetter(rest[1]))
+        if (rest.Length > 1 && rest[0] == '<' && char.IsLetter(rest[1]))
         {
             sb.Append("(?<");
-            return i + 3;
+            return (i + 3, null);
         }
-        // Inline options: only i (case-insensitive) has the same meaning in both engines.
-        var j = i + 2;
-        while (j < p.Length && (p[j] == 'i' || p[j] == '-')) j++;
-        if (j > i + 2 && j < p.Length && (p[j] == ':' || p[j] == ')'))
-        {
-            sb.Append(p, i, j - i + 1);
-            return j + 1;
-        }
+        // Inline options: only i (case-insensitive), applied here by explicit classes.
+        if (rest.StartsWith("i:", StringComparison.Ordinal)) { sb.Append("(?:"); return (i + 4, true); }
+        if (rest.StartsWith("-i:", StringComparison.Ordinal)) { sb.Append("(?:"); return (i + 5, false); }
+        if (rest.StartsWith("i)", StringComparison.Ordinal)) return (i + 4, true);
+        if (rest.StartsWith("-i)", StringComparison.Ordinal)) return (i + 5, false);
         throw Unsupported(p, i, "a group construct other than (?: (?= (?! (?<= (?<! (?> (?<name> or the inline option i");
     }
 
