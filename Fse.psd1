@@ -10,6 +10,8 @@
     PowerShellVersion    = '7.6'
     FormatsToProcess     = @('Fse.Models.format.ps1xml')
     CmdletsToExport      = @(
+        'ConvertFrom-FseToken'
+        'ConvertTo-FseToken'
         'Get-FseModel'
     )
     FunctionsToExport    = @()
