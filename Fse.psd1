@@ -13,6 +13,8 @@
     FormatsToProcess     = @('Fse.Bench.format.ps1xml', 'Fse.Eval.format.ps1xml', 'Fse.Models.format.ps1xml')
     CmdletsToExport      = @(
         'Compare-FseResult'
+        'ConvertFrom-FseToken'
+        'ConvertTo-FseToken'
         'Export-FsePlot'
         'Export-FseResult'
         'Get-FseModel'
