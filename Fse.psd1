@@ -17,11 +17,14 @@
         'ConvertTo-FseToken'
         'Export-FsePlot'
         'Export-FseResult'
+        'Get-FseLogits'
         'Get-FseModel'
         'Import-FseResult'
         'Invoke-FseAccuracy'
         'Invoke-FseBenchmark'
+        'Invoke-FseGenerate'
         'New-FseModel'
+        'Test-FseParity'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
