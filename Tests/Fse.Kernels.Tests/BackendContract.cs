@@ -121,8 +121,8 @@ public abstract class BackendContract
                 {
                     double angle = (float)(1.0 / Math.Pow(10000, 2.0 * i / rot)) * (double)batch.Positions[t];
                     double a = x[o + i], c = x[o + i + rot / 2];
-                    Assert.Equal(a * Math.Cos(angle) - c * Math.Sin(angle), got[o + i], 4);
-                    Assert.Equal(c * Math.Cos(angle) + a * Math.Sin(angle), got[o + i + rot / 2], 4);
+                    Assert.Equal(a * Math.Cos(angle) - c * Math.Sin(angle), got[o + i], 1e-4);
+                    Assert.Equal(c * Math.Cos(angle) + a * Math.Sin(angle), got[o + i + rot / 2], 1e-4);
                 }
                 for (int i = rot; i < hd; i++) Assert.Equal(x[o + i], got[o + i]);
             }
@@ -192,7 +192,7 @@ public abstract class BackendContract
                     {
                         double want = 0;
                         for (int j = 0; j <= p; j++) want += pr[j] * v[s][(j * kvHeads + kvh) * hd + d];
-                        Assert.Equal(want, got[s][(p * heads + h) * hd + d], 5);
+                        Assert.Equal(want, got[s][(p * heads + h) * hd + d], 1e-5);
                     }
                 }
     }
@@ -329,12 +329,12 @@ public abstract class BackendContract
             for (int j = 0; j < k; j++)
             {
                 Assert.Equal(top[j], gotIds[i * (k + shared) + j]);
-                Assert.Equal(renormalize ? p[top[j]] / sum : p[top[j]], gotW[i * (k + shared) + j], 5);
+                Assert.Equal(renormalize ? p[top[j]] / sum : p[top[j]], gotW[i * (k + shared) + j], 1e-5);
             }
             for (int s = 0; s < shared; s++)
             {
                 Assert.Equal(e + s, gotIds[i * (k + shared) + k + s]);
-                Assert.Equal(Sigmoid(logits[i * (e + shared) + e + s]), gotW[i * (k + shared) + k + s], 5);
+                Assert.Equal(Sigmoid(logits[i * (e + shared) + e + s]), gotW[i * (k + shared) + k + s], 1e-5);
             }
         }
     }
@@ -372,7 +372,7 @@ public abstract class BackendContract
             {
                 Assert.Equal(top[j], gotIds[i * (k + shared) + j]);
                 double want = (renormalize ? scores[top[j]] / sum : scores[top[j]]) * scale;
-                Assert.Equal(want, gotW[i * (k + shared) + j], 5);
+                Assert.Equal(want, gotW[i * (k + shared) + j], 1e-5);
             }
             for (int s = 0; s < shared; s++)
             {

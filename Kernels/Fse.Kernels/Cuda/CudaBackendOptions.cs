@@ -1,0 +1,20 @@
+namespace Fse.Kernels.Cuda;
+
+/// <summary>How <see cref="CudaBackend.MatMul"/> picks its path by token count; the defaults suit decode and prefill.</summary>
+public sealed record CudaBackendOptions
+{
+    /// <summary>Up to this many tokens MatMul runs the GEMV kernel (one warp per output row, 128-bit weight loads).</summary>
+    public int GemvMaxTokens { get; init; } = 8;
+
+    /// <summary>From this many tokens on MatMul calls cuBLAS when it is loaded; between the two, the tiled kernel.</summary>
+    public int CublasMinTokens { get; init; } = 64;
+
+    /// <summary>Whether MatMul may use cuBLAS at all.</summary>
+    public bool UseCublas { get; init; } = true;
+
+    /// <summary>
+    /// Number of bf16 terms the F32 activations are split into for cuBLAS GEMMs on BF16 weights (each term one GEMM with
+    /// F32 accumulation): 1 is plain bf16 activations (what serving engines do), 3 reproduces F32 activations to ~24 bits.
+    /// </summary>
+    public int Bf16SplitTerms { get; init; } = 3;
+}
