@@ -7,7 +7,7 @@ namespace Fse.Kernels.Tests;
 /// What every backend must compute, checked against float64 references on fresh random inputs. A backend's test
 /// class derives from this and says how to make the backend.
 /// </summary>
-public abstract class BackendContract
+public abstract partial class BackendContract
 {
     protected abstract IBackend CreateBackend();
 
@@ -205,9 +205,14 @@ public abstract class BackendContract
     {
         using var b = CreateBackend();
         var rng = new Random(5);
-        int nk = 2, dk = 8, nv = 4, dv = 6, kernel = 4, channels = 2 * nk * dk + nv * dv;
-        int[] lengths = [23, 11];
-        int[] split = [17, 1];   // a long first step (several 8-token chunks) then the rest
+        CheckGatedDeltaNet(b, rng, form, nk: 2, dk: 8, nv: 4, dv: 6, kernel: 4, lengths: [23, 11], split: [17, 1], slots: [2, 0], stateSlots: 3, chunk: 8);
+    }
+
+    /// <summary>Feeds each sequence's tokens in two steps (split[s] tokens, then the rest) and compares every output with the float64 recurrence.</summary>
+    private static void CheckGatedDeltaNet(IBackend b, Random rng, DeltaRuleForm form, int nk, int dk, int nv, int dv, int kernel,
+        int[] lengths, int[] split, int[] slots, int stateSlots, int chunk)
+    {
+        int channels = 2 * nk * dk + nv * dv;
         var mixed = lengths.Select(n => Random(rng, n * channels, 2f)).ToArray();
         var z = lengths.Select(n => Random(rng, n * nv * dv, 2f)).ToArray();
         var bb = lengths.Select(n => Random(rng, n * nv, 2f)).ToArray();
@@ -220,15 +225,14 @@ public abstract class BackendContract
         using var aLogT = b.Upload(aLog, nv);
         using var dtT = b.Upload(dtBias, nv);
         using var nwT = b.Upload(normW, dv);
-        using var convState = b.Allocate(DType.F32, 3, channels, kernel - 1);
-        using var recState = b.Allocate(DType.F32, 3, nv, dk, dv);
-        int[] slots = [2, 0];
+        using var convState = b.Allocate(DType.F32, stateSlots, channels, kernel - 1);
+        using var recState = b.Allocate(DType.F32, stateSlots, nv, dk, dv);
         var got = lengths.Select(n => new float[n * nv * dv]).ToArray();
         for (int step = 0; step < 2; step++)
         {
             var starts = new List<int> { 0 };
             var rows = new List<(int S, int P)>();
-            for (int s = 0; s < 2; s++)
+            for (int s = 0; s < lengths.Length; s++)
             {
                 int from = step == 0 ? 0 : split[s], to = step == 0 ? split[s] : lengths[s];
                 for (int p = from; p < to; p++) rows.Add((s, p));
@@ -241,18 +245,18 @@ public abstract class BackendContract
             using var bt = b.Upload(Gather(bb, nv), t, nv);
             using var at = b.Upload(Gather(aa, nv), t, nv);
             using var o = b.Allocate(DType.F32, t, nv * dv);
-            var batch = new SequenceBatch([.. starts], [.. rows.Select(r => r.P)], [0, 1], 1, 64, slots, [step == 0, step == 0]);
+            var batch = new SequenceBatch([.. starts], [.. rows.Select(r => r.P)], [.. Enumerable.Range(0, lengths.Length)], 1, 64, slots, [.. lengths.Select(_ => step == 0)]);
             b.GatedDeltaNet(new GatedDeltaNetArgs
             {
                 KeyHeads = nk, KeyDim = dk, ValueHeads = nv, ValueDim = dv, ConvKernel = kernel, NormEps = 1e-6f,
                 MixedQkv = mt, Z = zt, B = bt, A = at, ConvWeight = convW, ALog = aLogT, DtBias = dtT, NormWeight = nwT,
-                ConvState = convState, RecurrentState = recState, Output = o, Form = form, ChunkSize = 8,
+                ConvState = convState, RecurrentState = recState, Output = o, Form = form, ChunkSize = chunk,
             }, batch);
             var os = Download(b, o);
             for (int i = 0; i < t; i++) os.AsSpan(i * nv * dv, nv * dv).CopyTo(got[rows[i].S].AsSpan(rows[i].P * nv * dv));
         }
 
-        for (int s = 0; s < 2; s++)
+        for (int s = 0; s < lengths.Length; s++)
         {
             int n = lengths[s];
             // conv + silu
