@@ -26,7 +26,7 @@ public sealed class CudaSimulationBackendTests(CudaSimulationFixture fixture) : 
 }
 
 /// <summary>An <see cref="IBackend"/> that forwards to another and leaves it alive when disposed.</summary>
-internal sealed class BorrowedBackend(IBackend inner) : IBackend
+public sealed class BorrowedBackend(IBackend inner) : IBackend
 {
     public string Name => inner.Name;
     public Tensor Allocate(DType dtype, params int[] shape) => inner.Allocate(dtype, shape);
