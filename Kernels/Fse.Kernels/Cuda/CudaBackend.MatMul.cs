@@ -10,8 +10,8 @@ public sealed partial class CudaBackend
     private const long WideChunkElements = 1 << 24;
 
     /// <summary>
-    /// out [T, N] = x [T, K] · w [N, K]ᵀ (+ bias). Up to <see cref="CudaBackendOptions.GemvMaxTokens"/> tokens the GEMV
-    /// kernel; from <see cref="CudaBackendOptions.CublasMinTokens"/> cuBLAS when loaded; otherwise the tiled kernel.
+    /// out [T, N] = x [T, K] · w [N, K]ᵀ (+ bias): cuBLAS from <see cref="CudaBackendOptions.CublasMinTokens"/> tokens
+    /// when it is loaded, else the GEMV kernel up to <see cref="CudaBackendOptions.GemvMaxTokens"/> tokens, else the tiled kernel.
     /// </summary>
     public void MatMul(Tensor x, Tensor weight, Tensor? bias, Tensor output)
     {
@@ -30,14 +30,14 @@ public sealed partial class CudaBackend
             Vector = k % 8 == 0 && w.Aligned16 && xs.Aligned16 ? 1 : 0, Side = _side,
         };
         var opt = Options;
-        if (tokens <= opt.GemvMaxTokens)
+        if (_cublas is not null && opt.UseCublas && tokens >= opt.CublasMinTokens)
+        {
+            CublasMatMul(xs, w, bias is null ? null : T(bias), o, tokens, n, k);
+        }
+        else if (tokens <= opt.GemvMaxTokens)
         {
             int warps = Warps(_group);
             _k.Gemv[w.DType](new KernelConfig((n + warps - 1) / warps, _group), args);
-        }
-        else if (_cublas is not null && opt.UseCublas && tokens >= opt.CublasMinTokens)
-        {
-            CublasMatMul(xs, w, bias is null ? null : T(bias), o, tokens, n, k);
         }
         else
         {

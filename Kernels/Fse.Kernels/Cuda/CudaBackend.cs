@@ -47,8 +47,8 @@ public sealed unsafe partial class CudaBackend : IBackend
             Description = _acc is CudaAccelerator cuda
                 ? $"cuda: {_acc.Name} ({cuda.Architecture}), {_k.Methods.Count} kernels; " +
                   (_cublas is not null ? $"cuBLAS {_cublas.Library} for MatMul from {Options.CublasMinTokens} tokens"
-                                       : $"cuBLAS not loaded ({why}): MatMul uses the tiled kernel above {Options.GemvMaxTokens} tokens")
-                : $"ILGPU CPU accelerator (warp {_acc.WarpSize}, group {_acc.MaxNumThreadsPerGroup}), {_k.Methods.Count} kernels; no cuBLAS: MatMul uses the tiled kernel above {Options.GemvMaxTokens} tokens";
+                                       : $"cuBLAS not loaded ({why}): MatMul uses GEMV up to {Options.GemvMaxTokens} tokens, the tiled kernel above")
+                : $"ILGPU CPU accelerator (warp {_acc.WarpSize}, group {_acc.MaxNumThreadsPerGroup}), {_k.Methods.Count} kernels; no cuBLAS: MatMul uses GEMV up to {Options.GemvMaxTokens} tokens, the tiled kernel above";
             _acc.Synchronize();
         }
         catch

@@ -1,13 +1,17 @@
 namespace Fse.Kernels.Cuda;
 
-/// <summary>How <see cref="CudaBackend.MatMul"/> picks its path by token count; the defaults suit decode and prefill.</summary>
+/// <summary>
+/// How <see cref="CudaBackend.MatMul"/> picks its path by token count: cuBLAS from <see cref="CublasMinTokens"/> when it
+/// is loaded, else the GEMV kernel up to <see cref="GemvMaxTokens"/>, else the tiled kernel. The defaults come from the
+/// H100 measurements in BENCHMARKS.md ("CUDA kernels").
+/// </summary>
 public sealed record CudaBackendOptions
 {
-    /// <summary>Up to this many tokens MatMul runs the GEMV kernel (one warp per output row, 128-bit weight loads).</summary>
-    public int GemvMaxTokens { get; init; } = 8;
+    /// <summary>Up to this many tokens (and below <see cref="CublasMinTokens"/>, or without cuBLAS) MatMul runs the GEMV kernel: one warp per output row, 128-bit weight loads.</summary>
+    public int GemvMaxTokens { get; init; } = 48;
 
-    /// <summary>From this many tokens on MatMul calls cuBLAS when it is loaded; between the two, the tiled kernel.</summary>
-    public int CublasMinTokens { get; init; } = 64;
+    /// <summary>From this many tokens on MatMul calls cuBLAS when it is loaded.</summary>
+    public int CublasMinTokens { get; init; } = 2;
 
     /// <summary>Whether MatMul may use cuBLAS at all.</summary>
     public bool UseCublas { get; init; } = true;

@@ -27,44 +27,24 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
         return tbs;
     }
 
-    /// <summary>bf16 GEMV, one token, over four copies of the weight so L2 (50 MB) cannot hold them.</summary>
-    public void Gemv(int n, int k, double copyTbs)
+    /// <summary>
+    /// The MatMul paths on one bf16 weight shape over a range of token counts, each call on the next of four weight
+    /// copies so that L2 (50 MB) cannot hold the weight between calls. Checked against the CPU backend up to
+    /// <see cref="BenchSizes.MatMulCheckTokens"/> tokens.
+    /// </summary>
+    public void MatMulPaths(int n, int k, int[] tokens, double copyTbs)
     {
-        var hw = host.Random(DType.BF16, [n, k], seed: n + k, scale: 0.05f);
+        var hw = host.Random(DType.BF16, [n, k], seed: n + 7 * k, scale: 0.05f);
         var ws = Enumerable.Range(0, 4).Select(_ => cuda.Upload(hw)).ToArray();
-        using var wCpu = cpu.Upload(hw);
-        foreach (int t in z.GemvTokens)
-        {
-            var x = HostWeights.Floats(t * k, seed: t);
-            using var xg = cuda.Upload(x, t, k);
-            using var og = cuda.Allocate(DType.F32, t, n);
-            using var xc = cpu.Upload(x, t, k);
-            using var oc = cpu.Allocate(DType.F32, t, n);
-            cuda.Options = new CudaBackendOptions();
-            double us = Measure.Micros(cuda, i => cuda.MatMul(xg, ws[i % 4], null, og));
-            cpu.MatMul(xc, wCpu, null, oc);
-            double err = Measure.RelativeError(Measure.Get(cuda, og), Measure.Get(cpu, oc));
-            double tbs = 2.0 * n * k / us / 1e6;
-            _rows.Add(new Row("GEMV bf16", $"{n}x{k} T={t}", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}% of copy)", Measure.Err(err, 1e-5)));
-        }
-        foreach (var w in ws) w.Dispose();
-    }
-
-    /// <summary>The three MatMul paths side by side on an 8192×2048 bf16 weight, few to many tokens.</summary>
-    public void MatMulPaths()
-    {
-        int n = z.MatMulN, k = z.MatMulK;
-        var hw = host.Random(DType.BF16, [n, k], seed: 99, scale: 0.05f);
-        using var w = cuda.Upload(hw);
         using var wCpu = cpu.Upload(hw);
         var paths = new (string Name, CudaBackendOptions Options)[]
         {
-            ("gemv", new CudaBackendOptions { GemvMaxTokens = int.MaxValue }),
+            ("gemv", new CudaBackendOptions { GemvMaxTokens = int.MaxValue, UseCublas = false }),
             ("tiled", new CudaBackendOptions { GemvMaxTokens = 0, UseCublas = false }),
-            ("cublas bf16x3", new CudaBackendOptions { GemvMaxTokens = 0, CublasMinTokens = 1, Bf16SplitTerms = 3 }),
-            ("cublas bf16x1", new CudaBackendOptions { GemvMaxTokens = 0, CublasMinTokens = 1, Bf16SplitTerms = 1 }),
+            ("cublas bf16x3", new CudaBackendOptions { CublasMinTokens = 1, Bf16SplitTerms = 3 }),
+            ("cublas bf16x1", new CudaBackendOptions { CublasMinTokens = 1, Bf16SplitTerms = 1 }),
         };
-        foreach (int t in z.MatMulTokens)
+        foreach (int t in tokens)
         {
             var x = HostWeights.Floats(t * k, seed: 1000 + t);
             using var xg = cuda.Upload(x, t, k);
@@ -80,15 +60,109 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             foreach (var (name, options) in paths)
             {
                 if (name.StartsWith("cublas") && !cuda.HasCublas) continue;
-                if (name == "gemv" && t > 64) continue;
+                if (name == "gemv" && t > 64 || name == "tiled" && t < 16) continue;
                 cuda.Options = options;
-                double us = Measure.Micros(cuda, _ => cuda.MatMul(xg, w, null, og));
-                double tflops = 2.0 * t * n * k / us / 1e6;
+                double us = Measure.Micros(cuda, i => cuda.MatMul(xg, ws[i % 4], null, og));
+                double tbs = 2.0 * n * k / us / 1e6, tflops = 2.0 * t * n * k / us / 1e6;
                 string check = want is null ? "-" : Measure.Err(Measure.RelativeError(Measure.Get(cuda, og), want), name == "cublas bf16x1" ? 1e-2 : 1e-5);
-                _rows.Add(new Row($"MatMul bf16 {n}x{k}", $"T={t} {name}", us, $"{tflops:F1} TFLOP/s", check));
+                _rows.Add(new Row($"MatMul bf16 {n}x{k}", $"T={t} {name}", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%), {tflops:F1} TFLOP/s", check));
             }
         }
         cuda.Options = new CudaBackendOptions();
+        foreach (var w in ws) w.Dispose();
+    }
+
+    /// <summary>
+    /// Decode attention of the Qwen3-Next full-attention layer (16 query heads, 2 KV heads, head dim 256): B sequences
+    /// of <paramref name="context"/> cached tokens, one new token each (KV write included).
+    /// </summary>
+    public void AttentionDecode(int batch, int context)
+    {
+        int heads = z.AttentionHeads, kvHeads = z.AttentionKvHeads, hd = z.AttentionHeadDim, bs = 16;
+        int blocksPerSeq = (context + bs - 1) / bs, slots = batch * blocksPerSeq * bs;
+        var cacheK = HostWeights.Floats(slots * kvHeads * hd, seed: 31);
+        var cacheV = HostWeights.Floats(slots * kvHeads * hd, seed: 32);
+        using var kc = cuda.Upload(cacheK, slots, kvHeads, hd);
+        using var vc = cuda.Upload(cacheV, slots, kvHeads, hd);
+        var q = HostWeights.Floats(batch * heads * hd, seed: 33);
+        var k = HostWeights.Floats(batch * kvHeads * hd, seed: 34);
+        var v = HostWeights.Floats(batch * kvHeads * hd, seed: 35);
+        using var qg = cuda.Upload(q, batch, heads, hd);
+        using var kg = cuda.Upload(k, batch, kvHeads, hd);
+        using var vg = cuda.Upload(v, batch, kvHeads, hd);
+        using var og = cuda.Allocate(DType.F32, batch, heads, hd);
+        // Sequence s owns blocks [s·blocksPerSeq, (s+1)·blocksPerSeq) in reverse order (a scattered table).
+        var table = Enumerable.Range(0, batch).SelectMany(s => Enumerable.Range(0, blocksPerSeq).Select(j => s * blocksPerSeq + blocksPerSeq - 1 - j)).ToArray();
+        var sb = new SequenceBatch([.. Enumerable.Range(0, batch + 1)], [.. Enumerable.Repeat(context - 1, batch)], table, blocksPerSeq, bs,
+            [.. Enumerable.Range(0, batch)], [.. Enumerable.Repeat(false, batch)]);
+        float scale = 1f / MathF.Sqrt(hd);
+        double us = Measure.Micros(cuda, _ => cuda.PagedAttention(qg, kg, vg, kc, vc, sb, scale, og));
+        string check = "-";
+        if (batch == 1)
+        {
+            using var kcc = cpu.Upload(cacheK, slots, kvHeads, hd);
+            using var vcc = cpu.Upload(cacheV, slots, kvHeads, hd);
+            using var qc = cpu.Upload(q, batch, heads, hd);
+            using var kcpu = cpu.Upload(k, batch, kvHeads, hd);
+            using var vcpu = cpu.Upload(v, batch, kvHeads, hd);
+            using var oc = cpu.Allocate(DType.F32, batch, heads, hd);
+            cpu.PagedAttention(qc, kcpu, vcpu, kcc, vcc, new SequenceBatch([0, 1], [context - 1], table, blocksPerSeq, bs, [0], [false]), scale, oc);
+            check = Measure.Err(Measure.RelativeError(Measure.Get(cuda, og), Measure.Get(cpu, oc)), 1e-5);
+        }
+        double bytes = 2.0 * batch * context * kvHeads * hd * 4;
+        _rows.Add(new Row($"PagedAttention decode {heads}q/{kvHeads}kv x{hd}", $"B={batch} context={context}", us, $"{bytes / us / 1e6:F2} TB/s of KV", check));
+    }
+
+    /// <summary>Decode step of the Qwen3-Next linear-attention core (16 key heads, 32 value heads, 128×128 state each): B sequences, one token each.</summary>
+    public void DeltaNetDecode(int batch)
+    {
+        int nk = z.DeltaKeyHeads, nv = z.DeltaValueHeads, dk = z.DeltaHeadDim, dv = z.DeltaHeadDim, kernel = 4, channels = 2 * nk * dk + nv * dv;
+        var data = new Dictionary<string, float[]>
+        {
+            ["mixed"] = HostWeights.Floats(batch * channels, 41, 2f), ["z"] = HostWeights.Floats(batch * nv * dv, 42, 2f),
+            ["b"] = HostWeights.Floats(batch * nv, 43, 2f), ["a"] = HostWeights.Floats(batch * nv, 44, 2f),
+            ["conv"] = HostWeights.Floats(channels * kernel, 45), ["alog"] = HostWeights.Floats(nv, 46), ["dt"] = HostWeights.Floats(nv, 47),
+            ["norm"] = HostWeights.Floats(dv, 48), ["convState"] = HostWeights.Floats(batch * channels * (kernel - 1), 49),
+            ["state"] = HostWeights.Floats(batch * nv * dk * dv, 50, 0.1f),
+        };
+        var sb = new SequenceBatch([.. Enumerable.Range(0, batch + 1)], [.. Enumerable.Repeat(100, batch)], [.. Enumerable.Range(0, batch)], 1, 128,
+            [.. Enumerable.Range(0, batch)], [.. Enumerable.Repeat(false, batch)]);
+        GatedDeltaNetArgs Args(IBackend b, List<Tensor> keep)
+        {
+            Tensor U(string name, params int[] shape)
+            {
+                var t = b.Upload(data[name], shape);
+                keep.Add(t);
+                return t;
+            }
+            var output = b.Allocate(DType.F32, batch, nv * dv);
+            keep.Add(output);
+            return new GatedDeltaNetArgs
+            {
+                KeyHeads = nk, KeyDim = dk, ValueHeads = nv, ValueDim = dv, ConvKernel = kernel, NormEps = 1e-6f,
+                MixedQkv = U("mixed", batch, channels), Z = U("z", batch, nv * dv), B = U("b", batch, nv), A = U("a", batch, nv),
+                ConvWeight = U("conv", channels, kernel), ALog = U("alog", nv), DtBias = U("dt", nv), NormWeight = U("norm", dv),
+                ConvState = U("convState", batch, channels, kernel - 1), RecurrentState = U("state", batch, nv, dk, dv), Output = output,
+            };
+        }
+        var keepG = new List<Tensor>();
+        var keepC = new List<Tensor>();
+        try
+        {
+            var ag = Args(cuda, keepG);
+            var ac = Args(cpu, keepC);
+            cuda.GatedDeltaNet(ag, sb);
+            cpu.GatedDeltaNet(ac, sb);
+            string check = Measure.Err(Measure.RelativeError(Measure.Get(cuda, ag.Output), Measure.Get(cpu, ac.Output)), 1e-4);
+            double us = Measure.Micros(cuda, _ => cuda.GatedDeltaNet(ag, sb));
+            double bytes = 2.0 * batch * nv * dk * dv * 4;
+            _rows.Add(new Row($"GatedDeltaNet decode {nk}k/{nv}v x{dk}", $"B={batch}", us, $"{bytes / us / 1e6:F2} TB/s of state", "first step vs cpu " + check));
+        }
+        finally
+        {
+            foreach (var t in keepG) t.Dispose();
+            foreach (var t in keepC) t.Dispose();
+        }
     }
 
     /// <summary>Qwen3-Next routing (E=512, k=10, one shared slot): the fused kernel against the four-launch chain.</summary>
@@ -218,11 +292,13 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
 }
 
 /// <summary>Problem sizes: the real ones on the GPU, tiny ones to smoke-test the benchmark code on the CPU accelerator.</summary>
-internal sealed record BenchSizes(long CopyBytes, int[] GemvShape, int[] GemvTokens, int MatMulN, int MatMulK, int[] MatMulTokens, int MatMulCheckTokens,
-    int Experts, int TopK, int[] RoutingTokens, int Hidden, int Inter, int[] MoeTokens)
+internal sealed record BenchSizes(long CopyBytes, int MatMulN, int MatMulK, int[] MatMulTokens, int[] MatMulTokensTransposed, int MatMulCheckTokens,
+    int Experts, int TopK, int[] RoutingTokens, int Hidden, int Inter, int[] MoeTokens,
+    int AttentionHeads, int AttentionKvHeads, int AttentionHeadDim, int[] AttentionBatches, int AttentionContext,
+    int DeltaKeyHeads, int DeltaValueHeads, int DeltaHeadDim, int[] DeltaBatches)
 {
-    public static readonly BenchSizes Gpu = new(1L << 30, [8192, 2048], [1, 4, 8], 8192, 2048, [16, 64, 256, 4096], 256,
-        512, 10, [1, 16, 256, 4096], 2048, 512, [1, 16, 64]);
+    public static readonly BenchSizes Gpu = new(1L << 30, 8192, 2048, [1, 2, 4, 8, 16, 64, 256, 4096], [1, 2, 4, 8, 16], 256,
+        512, 10, [1, 16, 256, 4096], 2048, 512, [1, 16, 64], 16, 2, 256, [1, 16], 4096, 16, 32, 128, [1, 16]);
 
-    public static readonly BenchSizes Tiny = new(1L << 16, [64, 32], [1, 3], 48, 32, [9, 20], 20, 24, 3, [1, 5], 32, 16, [1, 4]);
+    public static readonly BenchSizes Tiny = new(1L << 16, 48, 32, [1, 3, 20], [2], 20, 24, 3, [1, 5], 32, 16, [1, 4], 4, 2, 12, [1, 2], 40, 2, 4, 8, [1, 2]);
 }

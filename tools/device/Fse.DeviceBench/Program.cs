@@ -31,6 +31,7 @@ if (mode is "contract" or "all")
         ("default paths", new CudaBackendOptions()),
         ("all MatMul via cuBLAS", new CudaBackendOptions { GemvMaxTokens = 0, CublasMinTokens = 1 }),
         ("all MatMul via tiled kernel", new CudaBackendOptions { GemvMaxTokens = 0, UseCublas = false }),
+        ("all MatMul via GEMV", new CudaBackendOptions { GemvMaxTokens = int.MaxValue, UseCublas = false }),
     };
     foreach (var (name, options) in variants)
     {
@@ -62,11 +63,12 @@ if (mode is "bench" or "all")
     }
     double copy = 0;
     Step("copy baseline", () => copy = bench.CopyBandwidth());
-    Step("gemv", () => bench.Gemv(sizes.GemvShape[0], sizes.GemvShape[1], copy));
-    Step("gemv transposed shape", () => bench.Gemv(sizes.GemvShape[1], sizes.GemvShape[0], copy));
-    Step("matmul paths", bench.MatMulPaths);
+    Step("matmul", () => bench.MatMulPaths(sizes.MatMulN, sizes.MatMulK, sizes.MatMulTokens, copy));
+    Step("matmul transposed shape", () => bench.MatMulPaths(sizes.MatMulK, sizes.MatMulN, sizes.MatMulTokensTransposed, copy));
     Step("routing", bench.Routing);
     Step("moe", bench.Moe);
+    foreach (int b in sizes.AttentionBatches) Step($"attention B={b}", () => bench.AttentionDecode(b, sizes.AttentionContext));
+    foreach (int b in sizes.DeltaBatches) Step($"deltanet B={b}", () => bench.DeltaNetDecode(b));
     rows.AddRange(bench.Rows);
     failed += rows.Count(r => r.Check.Contains("FAIL"));
 }

@@ -28,15 +28,17 @@ public struct MoeArgs
 public static class MoeKernels
 {
     /// <summary>
-    /// One group: counts per expert (shared atomics), a scan into offsets and tile offsets, the tiles of each expert,
-    /// and the permutation (pairs of one expert in any order: each pair's output does not depend on its neighbours).
-    /// Shared: count [slots], cursor [slots].
+    /// One group: counts per expert (shared atomics); a group-wide scan of the counts and tile counts, each thread
+    /// owning a contiguous run of experts and writing their offsets and tiles; then the permutation (the pairs of one
+    /// expert in any order: each pair's output does not depend on its neighbours). Shared: count [slots], cursor [slots],
+    /// one int per warp.
     /// </summary>
     public static void Align(MoeArgs a)
     {
         var shared = SharedMemory.GetDynamic<int>();
         var count = shared.SubView(0, a.Slots);
         var cursor = shared.SubView(a.Slots, a.Slots);
+        var scratch = shared.SubView(2 * a.Slots, Group.DimX / Warp.WarpSize);
         int tid = Group.IdxX, pairs = a.Tokens * a.PerToken;
         for (int e = tid; e < a.Slots; e += Group.DimX) count[e] = 0;
         Group.Barrier();
@@ -47,31 +49,31 @@ public static class MoeKernels
             else a.Status[Status.BadExpertId] = 1;
         }
         Group.Barrier();
-        if (tid == 0)
+        int per = (a.Slots + Group.DimX - 1) / Group.DimX;
+        int first = tid * per, last = first + per < a.Slots ? first + per : a.Slots;
+        int myPairs = 0, myTiles = 0;
+        for (int e = first; e < last; e++)
         {
-            int offset = 0, tiles = 0;
-            for (int e = 0; e < a.Slots; e++)
-            {
-                int c = count[e];
-                cursor[e] = offset;
-                a.Counts[e] = c;
-                a.TileOffsets[e] = tiles;
-                offset += c;
-                tiles += (c + a.TileRows - 1) / a.TileRows;
-            }
-            a.TileCount[0] = tiles;
+            myPairs += count[e];
+            myTiles += (count[e] + a.TileRows - 1) / a.TileRows;
         }
-        Group.Barrier();
-        for (int e = tid; e < a.Slots; e += Group.DimX)
+        int offset = Reduce.GroupExclusiveScan(myPairs, scratch, out _);
+        int tile = Reduce.GroupExclusiveScan(myTiles, scratch, out int tiles);
+        for (int e = first; e < last; e++)
         {
-            int c = count[e], tile = a.TileOffsets[e], start = cursor[e];
+            int c = count[e];
+            cursor[e] = offset;
+            a.Counts[e] = c;
+            a.TileOffsets[e] = tile;
             for (int r = 0; r < c; r += a.TileRows)
             {
                 a.TileExpert[tile] = e;
-                a.TileStart[tile] = start + r;
+                a.TileStart[tile] = offset + r;
                 tile++;
             }
+            offset += c;
         }
+        if (tid == 0) a.TileCount[0] = tiles;
         Group.Barrier();
         for (int p = tid; p < pairs; p += Group.DimX)
         {

@@ -76,6 +76,40 @@ public static class Reduce
             if (Before(values[w], indices[w], v, i)) { v = values[w]; i = indices[w]; }
     }
 
+    /// <summary>The warp's best (value, index) pair by <see cref="Before"/>; every lane gets it.</summary>
+    public static void WarpArgMax(ref float v, ref int i)
+    {
+        for (int o = Warp.WarpSize / 2; o > 0; o >>= 1)
+        {
+            float ov = Warp.ShuffleXor(v, o);
+            int oi = Warp.ShuffleXor(i, o);
+            if (Before(ov, oi, v, i)) { v = ov; i = oi; }
+        }
+    }
+
+    /// <summary>Exclusive prefix sum over the group in thread order; <paramref name="total"/> gets the group's sum. Shared scratch: one int per warp.</summary>
+    public static int GroupExclusiveScan(int v, ArrayView<int> scratch, out int total)
+    {
+        int lane = Warp.LaneIdx, inclusive = v;
+        for (int o = 1; o < Warp.WarpSize; o <<= 1)
+        {
+            int n = Warp.ShuffleUp(inclusive, o);
+            if (lane >= o) inclusive += n;
+        }
+        Group.Barrier();
+        if (lane == Warp.WarpSize - 1) scratch[Warp.WarpIdx] = inclusive;
+        Group.Barrier();
+        int before = 0;
+        total = 0;
+        int warps = Group.DimX / Warp.WarpSize;
+        for (int w = 0; w < warps; w++)
+        {
+            if (w < Warp.WarpIdx) before += scratch[w];
+            total += scratch[w];
+        }
+        return before + inclusive - v;
+    }
+
     public static float Sigmoid(float x) => 1f / (1f + ILGPU.Algorithms.XMath.Exp(-x));
 
     public static float Silu(float x) => x / (1f + ILGPU.Algorithms.XMath.Exp(-x));

@@ -12,8 +12,8 @@ public struct RoutingArgs
 }
 
 /// <summary>
-/// The fused routers: one group per token, one launch per op. Top-k is k rounds of a group arg-max (larger value first,
-/// the lower index among equals), each round removing its winner. Shared memory holds the token's E scores.
+/// The fused routers: one group per token, one launch per op. Shared memory holds the token's E scores; top-k runs in
+/// two warp-level phases (see SelectTopK) with a single group barrier.
 /// </summary>
 public static class RoutingKernels
 {
@@ -25,7 +25,8 @@ public static class RoutingKernels
         var p = shared.SubView(0, e);
         var red = shared.SubView(e, warps);
         var chosen = shared.SubView(e + warps, a.TopK);
-        var idx = shared.Cast<int>().SubView(e + warps + a.TopK, warps);
+        var candV = shared.SubView(e + warps + a.TopK, warps * a.TopK);
+        var candI = shared.Cast<int>().SubView(e + warps + a.TopK + warps * a.TopK, warps * a.TopK);
         long t = Grid.IdxX;
         long row = t * a.Width;
 
@@ -48,7 +49,7 @@ public static class RoutingKernels
         for (int i = tid; i < e; i += Group.DimX) p[i] /= sum;
         Group.Barrier();
 
-        SelectTopK(p, p, e, a.TopK, chosen, a.Ids, t * slots, red, idx);
+        SelectTopK(p, p, e, a.TopK, chosen, a.Ids, t * slots, candV, candI);
         if (tid == 0) WriteWeights(chosen, a.TopK, a.Renormalize != 0, 0f, 1f, a.Weights, t * slots);
         for (int s = tid; s < a.SharedSlots; s += Group.DimX)
         {
@@ -72,9 +73,9 @@ public static class RoutingKernels
         var choice = shared.SubView(e, e);
         var groupScore = shared.SubView(2 * e, g);
         var keep = shared.Cast<int>().SubView(2 * e + g, g);
-        var red = shared.SubView(2 * e + 2 * g, warps);
-        var idx = shared.Cast<int>().SubView(2 * e + 2 * g + warps, warps);
-        var chosen = shared.SubView(2 * e + 2 * g + 2 * warps, a.TopK);
+        var chosen = shared.SubView(2 * e + 2 * g, a.TopK);
+        var candV = shared.SubView(2 * e + 2 * g + a.TopK, warps * a.TopK);
+        var candI = shared.Cast<int>().SubView(2 * e + 2 * g + a.TopK + warps * a.TopK, warps * a.TopK);
         long t = Grid.IdxX;
         long row = t * a.Width;
 
@@ -114,7 +115,7 @@ public static class RoutingKernels
             if (keep[i / per] == 0) choice[i] = 0f;      // HF masks dropped groups with 0.0, not -inf
         Group.Barrier();
 
-        SelectTopK(choice, scores, e, a.TopK, chosen, a.Ids, t * slots, red, idx);
+        SelectTopK(choice, scores, e, a.TopK, chosen, a.Ids, t * slots, candV, candI);
         if (tid == 0) WriteWeights(chosen, a.TopK, a.Renormalize != 0, 1e-20f, a.Scale, a.Weights, t * slots);
         for (int s = tid; s < a.SharedSlots; s += Group.DimX)
         {
@@ -123,24 +124,60 @@ public static class RoutingKernels
         }
     }
 
-    /// <summary>k rounds of group arg-max over <paramref name="rank"/> (winners removed); chosen[j] = weightOf[winner].</summary>
+    /// <summary>
+    /// Top-k of <paramref name="rank"/> (larger first, the lower index among equals) in two warp-level phases: each warp
+    /// takes k rounds of warp arg-max over its threads' elements, each round the best element ranked after the previous
+    /// winner (nothing is written back), and leaves its k candidates in shared memory; then warp 0 merges the candidates
+    /// the same way. Any global top-k element is in its warp's top-k, so the merge is exact; only one group barrier.
+    /// chosen[j] = weightOf[winner j], ids[outBase + j] = winner j. Shared: candidate values and indices, warps·k each.
+    /// </summary>
     private static void SelectTopK(ArrayView<float> rank, ArrayView<float> weightOf, int e, int k, ArrayView<float> chosen,
-        ArrayView<int> ids, long outBase, ArrayView<float> red, ArrayView<int> idx)
+        ArrayView<int> ids, long outBase, ArrayView<float> candV, ArrayView<int> candI)
     {
+        int w = Warp.WarpIdx, lane = Warp.LaneIdx;
+        float pv = float.PositiveInfinity;
+        int pi = -1;
         for (int j = 0; j < k; j++)
         {
             float bv = float.NegativeInfinity;
             int bi = int.MaxValue;
             for (int i = Group.IdxX; i < e; i += Group.DimX)
-                if (Reduce.Before(rank[i], i, bv, bi)) { bv = rank[i]; bi = i; }
-            Reduce.GroupArgMax(ref bv, ref bi, red, idx);
-            if (Group.IdxX == 0)
+            {
+                float v = rank[i];
+                if (Reduce.Before(pv, pi, v, i) && Reduce.Before(v, i, bv, bi)) { bv = v; bi = i; }
+            }
+            Reduce.WarpArgMax(ref bv, ref bi);
+            if (lane == 0)
+            {
+                candV[w * k + j] = bv;
+                candI[w * k + j] = bi;
+            }
+            pv = bv;
+            pi = bi;
+        }
+        Group.Barrier();
+        if (w != 0) return;
+        int candidates = Group.DimX / Warp.WarpSize * k;
+        pv = float.PositiveInfinity;
+        pi = -1;
+        for (int j = 0; j < k; j++)
+        {
+            float bv = float.NegativeInfinity;
+            int bi = int.MaxValue;
+            for (int c = lane; c < candidates; c += Warp.WarpSize)
+            {
+                float v = candV[c];
+                int i = candI[c];
+                if (Reduce.Before(pv, pi, v, i) && Reduce.Before(v, i, bv, bi)) { bv = v; bi = i; }
+            }
+            Reduce.WarpArgMax(ref bv, ref bi);
+            if (lane == 0)
             {
                 ids[outBase + j] = bi;
                 chosen[j] = weightOf[bi];
-                rank[bi] = float.NegativeInfinity;
             }
-            Group.Barrier();
+            pv = bv;
+            pi = bi;
         }
     }
 
