@@ -201,6 +201,45 @@ public abstract partial class BackendContract
         }
     }
 
+    [Fact]
+    public void RoutingBreaksWideTiesByTheLowerIndex()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(18);
+        int t = 3, e = 40, k = 6;
+        // Softmax: every logit of a token equal, so every probability ties and the first k experts win.
+        var flat = Enumerable.Range(0, t * e).Select(i => (float)(i / e) - 1f).ToArray();
+        using var lt = b.Upload(flat, t, e);
+        using var ids = b.Allocate(DType.I32, t, k);
+        using var w = b.Allocate(DType.F32, t, k);
+        b.RouteSoftmax(lt, e, k, true, 0, ids, w);
+        var gotIds = new int[t * k];
+        b.Download(ids, gotIds);
+        Assert.Equal(Enumerable.Range(0, t).SelectMany(_ => Enumerable.Range(0, k)), gotIds);
+        Assert.All(Download(b, w), v => Assert.Equal(1.0 / k, v, 1e-6));
+
+        // Grouped sigmoid with a bias that makes every kept choice negative: the groups masked to 0 then rank first.
+        int ge = 16, groups = 4, keepGroups = 2, gk = 3;
+        var logits = Random(rng, t * ge, 3f);
+        var bias = Enumerable.Repeat(-2f, ge).ToArray();
+        using var glt = b.Upload(logits, t, ge);
+        using var bt = b.Upload(bias, ge);
+        using var gids = b.Allocate(DType.I32, t, gk);
+        using var gw = b.Allocate(DType.F32, t, gk);
+        b.RouteSigmoidGrouped(glt, bt, gk, groups, keepGroups, false, 1f, 0, gids, gw);
+        var gotG = new int[t * gk];
+        b.Download(gids, gotG);
+        int per = ge / groups;
+        for (int i = 0; i < t; i++)
+        {
+            var choice = Enumerable.Range(0, ge).Select(j => Sigmoid(logits[i * ge + j]) + bias[j]).ToArray();
+            var groupScore = Enumerable.Range(0, groups).Select(g => choice.Skip(g * per).Take(per).OrderDescending().Take(2).Sum()).ToArray();
+            var kept = TopK(groupScore, keepGroups);
+            var masked = Enumerable.Range(0, ge).Select(j => kept.Contains(j / per) ? choice[j] : 0.0).ToArray();
+            Assert.Equal(TopK(masked, gk), gotG.AsSpan(i * gk, gk).ToArray());
+        }
+    }
+
     [Theory]
     [InlineData(DType.BF16)]
     [InlineData(DType.F16)]

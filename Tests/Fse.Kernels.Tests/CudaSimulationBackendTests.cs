@@ -25,6 +25,22 @@ public sealed class CudaSimulationBackendTests(CudaSimulationFixture fixture) : 
     }
 }
 
+/// <summary>A second CPU-accelerator backend whose options send every MatMul through the tiled kernel and split attention into 4-key partitions.</summary>
+public sealed class CudaSimulationAlternateFixture : IDisposable
+{
+    public CudaBackend Backend { get; } = CudaBackend.CreateCpuSimulation();
+
+    public CudaSimulationAlternateFixture() => Backend.Options = new CudaBackendOptions { GemvMaxTokens = 0, AttentionPartitionKeys = 4 };
+
+    public void Dispose() => Backend.Dispose();
+}
+
+/// <summary>The contract again on the kernels' other paths: the tiled matmul for every token count and partitioned (flash-decoding) attention.</summary>
+public sealed class CudaSimulationAlternatePathsTests(CudaSimulationAlternateFixture fixture) : BackendContract, IClassFixture<CudaSimulationAlternateFixture>
+{
+    protected override IBackend CreateBackend() => new BorrowedBackend(fixture.Backend);
+}
+
 /// <summary>An <see cref="IBackend"/> that forwards to another and leaves it alive when disposed.</summary>
 public sealed class BorrowedBackend(IBackend inner) : IBackend
 {

@@ -17,9 +17,13 @@ public sealed partial class CudaBackend
         _k.Rope(Linear((long)batch.TokenCount * heads * half), xs, cos, sin, batch.TokenCount, heads, hd, half);
     }
 
+    /// <summary>Largest partial-output workspace of the partitioned attention kernel (floats).</summary>
+    private const long PartFloats = 1 << 25;
+
     /// <summary>
-    /// KV write, then one group per (token, head) with an online softmax over the token's context (prefill runs the same
-    /// kernel: each query token reads its own causal prefix, the step's keys written just before on the same stream).
+    /// KV write, then one group per (token, head, context partition) with an online softmax, and a merge of the partitions
+    /// when there are several (flash-decoding). Prefill runs the same kernels: each query token reads its own causal
+    /// prefix, the step's keys written just before on the same stream.
     /// </summary>
     public void PagedAttention(Tensor q, Tensor k, Tensor v, Tensor keyCache, Tensor valueCache, SequenceBatch batch, float scale, Tensor output)
     {
@@ -37,8 +41,24 @@ public sealed partial class CudaBackend
             Batch = Batch(batch).View, Heads = heads, KvHeads = kvHeads, HeadDim = hd, CacheSlots = keyCache.Dim(0), Scale = scale,
             Status = _status.View,
         };
+        // Partitions: enough to cover the longest context, capped so the partial outputs stay within PartFloats.
+        int keys = Math.Max(1, Options.AttentionPartitionKeys);
+        int longest = batch.Positions.Max() + 1;
+        long jobs = (long)tokens * heads;
+        int parts = (int)Math.Clamp(Math.Min((longest + keys - 1) / keys, PartFloats / (jobs * hd)), 1, int.MaxValue);
+        keys = (longest + parts - 1) / parts;
+        args.Partitions = parts;
+        args.PartitionKeys = keys;
+        if (parts > 1)
+        {
+            var ws = _ws.Get<float>(Scratch.AttentionParts, jobs * parts * (hd + 2));
+            args.PartOut = ws.SubView(0, jobs * parts * hd);
+            args.PartMax = ws.SubView(jobs * parts * hd, jobs * parts);
+            args.PartSum = ws.SubView(jobs * parts * (hd + 1), jobs * parts);
+        }
         _k.WriteKv(Linear((long)tokens * kvHeads * hd), args);
         int warps = Warps(_group);
-        _k.Attend(Rows((long)tokens * heads, hd + warps * hd + 2 * warps), args);
+        _k.Attend(Rows(checked(jobs * parts), hd + warps * hd + 2 * warps), args);
+        if (parts > 1) _k.AttendCombine(new KernelConfig(checked((int)jobs), _group), args);
     }
 }

@@ -9,6 +9,9 @@ public sealed partial class CudaBackend
     /// <summary>Largest F16 weight chunk widened to F32 at a time for cuBLAS SGEMM (elements).</summary>
     private const long WideChunkElements = 1 << 24;
 
+    /// <summary>Largest stacked per-term output of the split-bf16 cuBLAS path (elements); more tokens go in blocks.</summary>
+    private const long TermOutElements = 1 << 26;
+
     /// <summary>
     /// out [T, N] = x [T, K] · w [N, K]ᵀ (+ bias): cuBLAS from <see cref="CudaBackendOptions.CublasMinTokens"/> tokens
     /// when it is loaded, else the GEMV kernel up to <see cref="CudaBackendOptions.GemvMaxTokens"/> tokens, else the tiled kernel.
@@ -51,7 +54,8 @@ public sealed partial class CudaBackend
     {
         var cublas = _cublas!;
         float beta = 0f;
-        if (bias is not null)
+        bool splitTerms = w.DType == DType.BF16 && Options.Bf16SplitTerms > 1;
+        if (bias is not null && !splitTerms)
         {
             _k.BroadcastRows(Linear((long)tokens * n), bias.F32, o.F32, tokens * n, n);
             beta = 1f;
@@ -63,13 +67,28 @@ public sealed partial class CudaBackend
                 break;
             case DType.BF16:
             {
+                // x = Σ bf16 terms; the terms of a block of tokens are stacked as terms·rows GEMM columns so the weight is
+                // read once, then summed per token (with the bias).
                 int terms = Math.Clamp(Options.Bf16SplitTerms, 1, 3);
-                long count = (long)tokens * k;
-                var split = _ws.Get<ushort>(Scratch.SplitX, terms * count);
-                _k.SplitBf16(Linear(count), x.F32, split, checked((int)count), terms);
-                nint basePtr = Pointer(split);
-                for (int j = 0; j < terms; j++)
-                    cublas.Gemm(tokens, n, k, w.DevicePointer, Cublas.R16BF, basePtr + (nint)(j * count * 2), Cublas.R16BF, o.DevicePointer, n, 1f, j == 0 ? beta : 1f);
+                if (terms == 1)
+                {
+                    var split1 = _ws.Get<ushort>(Scratch.SplitX, (long)tokens * k);
+                    _k.SplitBf16(Linear((long)tokens * k), x.F32, split1, tokens * k, 1);
+                    cublas.Gemm(tokens, n, k, w.DevicePointer, Cublas.R16BF, Pointer(split1), Cublas.R16BF, o.DevicePointer, n, 1f, beta);
+                    break;
+                }
+                int block = (int)Math.Clamp(TermOutElements / ((long)terms * n), 1, tokens);
+                for (int t0 = 0; t0 < tokens; t0 += block)
+                {
+                    int rows = Math.Min(block, tokens - t0);
+                    long count = (long)rows * k;
+                    var split = _ws.Get<ushort>(Scratch.SplitX, terms * count);
+                    var parts = _ws.Get<float>(Scratch.TermOut, (long)terms * rows * n);
+                    _k.SplitBf16(Linear(count), x.F32.SubView((long)t0 * k, count), split, checked((int)count), terms);
+                    cublas.Gemm(terms * rows, n, k, w.DevicePointer, Cublas.R16BF, Pointer(split), Cublas.R16BF, Pointer(parts), n, 1f, 0f);
+                    _k.SumTerms(Linear((long)rows * n), parts, bias is null ? o.F32 : bias.F32, o.F32.SubView((long)t0 * n, (long)rows * n),
+                        checked(rows * n), n, terms, bias is null ? 0 : 1);
+                }
                 break;
             }
             case DType.F16:

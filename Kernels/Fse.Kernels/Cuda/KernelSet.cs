@@ -43,8 +43,10 @@ internal sealed class KernelSet
         SplitBf16 = L<ArrayView<float>, ArrayView<ushort>, int, int>(MatMulKernels.SplitBf16);
         WidenF16 = L<ArrayView<byte>, long, ArrayView<float>, int>(MatMulKernels.Widen<F16Weights>);
         BroadcastRows = L<ArrayView<float>, ArrayView<float>, int, int>(MatMulKernels.BroadcastRows);
+        SumTerms = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(MatMulKernels.SumTerms);
         WriteKv = L<AttentionArgs>(AttentionKernels.WriteKv);
         Attend = L<AttentionArgs>(AttentionKernels.Attend);
+        AttendCombine = L<AttentionArgs>(AttentionKernels.Combine);
         CausalConv = L<DeltaNetArgs>(DeltaNetKernels.CausalConv);
         DeltaRule = L<DeltaNetArgs>(DeltaNetKernels.DeltaRule);
         RouteSoftmax = L<RoutingArgs>(RoutingKernels.Softmax);
@@ -72,8 +74,10 @@ internal sealed class KernelSet
     public Action<KernelConfig, ArrayView<float>, ArrayView<ushort>, int, int> SplitBf16 { get; }
     public Action<KernelConfig, ArrayView<byte>, long, ArrayView<float>, int> WidenF16 { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int> BroadcastRows { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> SumTerms { get; }
     public Action<KernelConfig, AttentionArgs> WriteKv { get; }
     public Action<KernelConfig, AttentionArgs> Attend { get; }
+    public Action<KernelConfig, AttentionArgs> AttendCombine { get; }
     public Action<KernelConfig, DeltaNetArgs> CausalConv { get; }
     public Action<KernelConfig, DeltaNetArgs> DeltaRule { get; }
     public Action<KernelConfig, RoutingArgs> RouteSoftmax { get; }

@@ -8,8 +8,10 @@ internal enum Scratch
 {
     ConvOut,
     SplitX,
+    TermOut,
     WideWeights,
     MoeIndex,
+    AttentionParts,
     MoeAct,
     MoeY,
 }

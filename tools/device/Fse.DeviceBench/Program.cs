@@ -30,7 +30,7 @@ if (mode is "contract" or "all")
     {
         ("default paths", new CudaBackendOptions()),
         ("all MatMul via cuBLAS", new CudaBackendOptions { GemvMaxTokens = 0, CublasMinTokens = 1 }),
-        ("all MatMul via tiled kernel", new CudaBackendOptions { GemvMaxTokens = 0, UseCublas = false }),
+        ("all MatMul via tiled kernel, attention in 16-key partitions", new CudaBackendOptions { GemvMaxTokens = 0, UseCublas = false, AttentionPartitionKeys = 16 }),
         ("all MatMul via GEMV", new CudaBackendOptions { GemvMaxTokens = int.MaxValue, UseCublas = false }),
     };
     foreach (var (name, options) in variants)

@@ -17,6 +17,12 @@ public struct AttentionArgs
     public int Heads, KvHeads, HeadDim, CacheSlots;
     public float Scale;
     public ArrayView<int> Status;
+
+    /// <summary>Context partitions per (token, head) (flash-decoding); 1 writes <see cref="Out"/> directly.</summary>
+    public int Partitions, PartitionKeys;
+
+    /// <summary>Per (token, head, partition): running max, sum and the unnormalised output [hd], merged by <see cref="AttentionKernels.Combine"/>.</summary>
+    public ArrayView<float> PartMax, PartSum, PartOut;
 }
 
 public static class AttentionKernels
@@ -41,9 +47,11 @@ public static class AttentionKernels
     }
 
     /// <summary>
-    /// Causal attention of one (token, head) per group over the token's sequence up to its own position, through the
-    /// block table. Each warp walks every warps-th key with an online softmax (running max and sum, accumulator in
-    /// shared memory); the warps' partial results are merged at the end. Shared: q [hd], acc [warps·hd], m and l [2·warps].
+    /// Causal attention of one (token, head, partition of PartitionKeys keys) per group over the token's sequence up to
+    /// its own position, through the block table. Each warp walks every warps-th key of the partition with an online
+    /// softmax (running max and sum, accumulator in shared memory); the warps are merged at the end, into the output when
+    /// there is one partition, else into the partition's (max, sum, unnormalised output) for <see cref="Combine"/>.
+    /// Shared: q [hd], acc [warps·hd], m and l [2·warps].
     /// </summary>
     public static void Attend(AttentionArgs a)
     {
@@ -52,10 +60,12 @@ public static class AttentionKernels
         var q = shared.SubView(0, hd);
         var acc = shared.SubView(hd, warps * hd);
         var ml = shared.SubView(hd + warps * hd, 2 * warps);
-        int t = Grid.IdxX / a.Heads, h = Grid.IdxX - t * a.Heads;
+        int job = Grid.IdxX / a.Partitions, part = Grid.IdxX - job * a.Partitions;
+        int t = job / a.Heads, h = job - t * a.Heads;
         int kvh = h / (a.Heads / a.KvHeads);
         int s = a.Batch.SeqOf[t];
         int context = a.Batch.Positions[t] + 1;
+        int from = part * a.PartitionKeys, to = from + a.PartitionKeys < context ? from + a.PartitionKeys : context;
         long qb = ((long)t * a.Heads + h) * hd;
         for (int d = Group.IdxX; d < hd; d += Group.DimX) q[d] = a.Q[qb + d];
         for (int d = lane; d < hd; d += Warp.WarpSize) acc[w * hd + d] = 0f;
@@ -64,7 +74,7 @@ public static class AttentionKernels
         float m = float.NegativeInfinity, l = 0f;
         int bs = a.Batch.BlockSize;
         long rowLen = (long)a.KvHeads * hd;
-        for (int p = w; p < context; p += warps)
+        for (int p = from + w; p < to; p += warps)
         {
             int slot = a.Batch.BlockTable[s * a.Batch.MaxBlocksPerSeq + p / bs] * bs + p % bs;
             if ((uint)slot >= (uint)a.CacheSlots)
@@ -96,12 +106,38 @@ public static class AttentionKernels
         float lAll = 0f;
         for (int i = 0; i < warps; i++)
             if (ml[warps + i] > 0f) lAll += ml[warps + i] * XMath.Exp(ml[i] - mAll);
+        long pb = (long)Grid.IdxX * hd;
         for (int d = Group.IdxX; d < hd; d += Group.DimX)
         {
             float o = 0f;
             for (int i = 0; i < warps; i++)
                 if (ml[warps + i] > 0f) o += acc[i * hd + d] * XMath.Exp(ml[i] - mAll);
-            a.Out[qb + d] = o / lAll;
+            if (a.Partitions == 1) a.Out[qb + d] = o / lAll;
+            else a.PartOut[pb + d] = o;
+        }
+        if (a.Partitions > 1 && Group.IdxX == 0)
+        {
+            a.PartMax[Grid.IdxX] = mAll;
+            a.PartSum[Grid.IdxX] = lAll;
+        }
+    }
+
+    /// <summary>Merges the partitions of one (token, head) per group: out = Σ_p o_p·exp(m_p − M) / Σ_p l_p·exp(m_p − M).</summary>
+    public static void Combine(AttentionArgs a)
+    {
+        int hd = a.HeadDim, parts = a.Partitions;
+        long first = (long)Grid.IdxX * parts;
+        float mAll = float.NegativeInfinity;
+        for (int p = 0; p < parts; p++) mAll = a.PartMax[first + p] > mAll ? a.PartMax[first + p] : mAll;
+        float lAll = 0f;
+        for (int p = 0; p < parts; p++)
+            if (a.PartSum[first + p] > 0f) lAll += a.PartSum[first + p] * XMath.Exp(a.PartMax[first + p] - mAll);
+        for (int d = Group.IdxX; d < hd; d += Group.DimX)
+        {
+            float o = 0f;
+            for (int p = 0; p < parts; p++)
+                if (a.PartSum[first + p] > 0f) o += a.PartOut[(first + p) * hd + d] * XMath.Exp(a.PartMax[first + p] - mAll);
+            a.Out[(long)Grid.IdxX * hd + d] = o / lAll;
         }
     }
 }

@@ -164,6 +164,17 @@ public static class MatMulKernels
         for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX) o[i] = fmt.Scalar(w, start + i);
     }
 
+    /// <summary>o[i] = Σ_j parts[j·n + i] (+ bias[i mod width]): the per-term GEMM outputs of a split-activation cuBLAS call, summed.</summary>
+    public static void SumTerms(ArrayView<float> parts, ArrayView<float> bias, ArrayView<float> o, int n, int width, int terms, int hasBias)
+    {
+        for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
+        {
+            float s = parts[i];
+            for (int j = 1; j < terms; j++) s += parts[(long)j * n + i];
+            o[i] = hasBias != 0 ? s + bias[i % width] : s;
+        }
+    }
+
     /// <summary>out[t, n] = bias[n] (the cuBLAS path then accumulates with beta = 1).</summary>
     public static void BroadcastRows(ArrayView<float> bias, ArrayView<float> o, int n, int width)
     {

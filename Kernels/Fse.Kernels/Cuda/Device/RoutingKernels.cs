@@ -12,8 +12,8 @@ public struct RoutingArgs
 }
 
 /// <summary>
-/// The fused routers: one group per token, one launch per op. Shared memory holds the token's E scores; top-k runs in
-/// two warp-level phases (see SelectTopK) with a single group barrier.
+/// The fused routers: one group per token, one launch per op. Shared memory holds the token's E scores; top-k counts
+/// ranks in parallel above a threshold (see SelectTopK) instead of k sequential arg-max rounds.
 /// </summary>
 public static class RoutingKernels
 {
@@ -25,8 +25,7 @@ public static class RoutingKernels
         var p = shared.SubView(0, e);
         var red = shared.SubView(e, warps);
         var chosen = shared.SubView(e + warps, a.TopK);
-        var candV = shared.SubView(e + warps + a.TopK, warps * a.TopK);
-        var candI = shared.Cast<int>().SubView(e + warps + a.TopK + warps * a.TopK, warps * a.TopK);
+        var bucket = shared.Cast<int>().SubView(e + warps + a.TopK, a.TopK);
         long t = Grid.IdxX;
         long row = t * a.Width;
 
@@ -49,7 +48,7 @@ public static class RoutingKernels
         for (int i = tid; i < e; i += Group.DimX) p[i] /= sum;
         Group.Barrier();
 
-        SelectTopK(p, p, e, a.TopK, chosen, a.Ids, t * slots, candV, candI);
+        SelectTopK(p, p, e, a.TopK, chosen, a.Ids, t * slots, bucket);
         if (tid == 0) WriteWeights(chosen, a.TopK, a.Renormalize != 0, 0f, 1f, a.Weights, t * slots);
         for (int s = tid; s < a.SharedSlots; s += Group.DimX)
         {
@@ -66,7 +65,7 @@ public static class RoutingKernels
     /// </summary>
     public static void SigmoidGrouped(RoutingArgs a)
     {
-        int e = a.Experts, g = a.Groups, per = e / g, warps = Group.DimX / Warp.WarpSize, tid = Group.IdxX;
+        int e = a.Experts, g = a.Groups, per = e / g, tid = Group.IdxX;
         int slots = a.TopK + a.SharedSlots;
         var shared = SharedMemory.GetDynamic<float>();
         var scores = shared.SubView(0, e);
@@ -74,8 +73,7 @@ public static class RoutingKernels
         var groupScore = shared.SubView(2 * e, g);
         var keep = shared.Cast<int>().SubView(2 * e + g, g);
         var chosen = shared.SubView(2 * e + 2 * g, a.TopK);
-        var candV = shared.SubView(2 * e + 2 * g + a.TopK, warps * a.TopK);
-        var candI = shared.Cast<int>().SubView(2 * e + 2 * g + a.TopK + warps * a.TopK, warps * a.TopK);
+        var bucket = shared.Cast<int>().SubView(2 * e + 2 * g + a.TopK, a.TopK);
         long t = Grid.IdxX;
         long row = t * a.Width;
 
@@ -115,7 +113,7 @@ public static class RoutingKernels
             if (keep[i / per] == 0) choice[i] = 0f;      // HF masks dropped groups with 0.0, not -inf
         Group.Barrier();
 
-        SelectTopK(choice, scores, e, a.TopK, chosen, a.Ids, t * slots, candV, candI);
+        SelectTopK(choice, scores, e, a.TopK, chosen, a.Ids, t * slots, bucket);
         if (tid == 0) WriteWeights(chosen, a.TopK, a.Renormalize != 0, 1e-20f, a.Scale, a.Weights, t * slots);
         for (int s = tid; s < a.SharedSlots; s += Group.DimX)
         {
@@ -125,60 +123,48 @@ public static class RoutingKernels
     }
 
     /// <summary>
-    /// Top-k of <paramref name="rank"/> (larger first, the lower index among equals) in two warp-level phases: each warp
-    /// takes k rounds of warp arg-max over its threads' elements, each round the best element ranked after the previous
-    /// winner (nothing is written back), and leaves its k candidates in shared memory; then warp 0 merges the candidates
-    /// the same way. Any global top-k element is in its warp's top-k, so the merge is exact; only one group barrier.
-    /// chosen[j] = weightOf[winner j], ids[outBase + j] = winner j. Shared: candidate values and indices, warps·k each.
+    /// Top-k of <paramref name="rank"/> (larger first, the lower index among equals) by rank counting, with no
+    /// sequential rounds. A threshold first: the smallest of the maxima of k buckets (i mod k) is at most the k-th
+    /// largest value, so only elements at or above it can be chosen. Each such element counts the elements ranked before
+    /// it (stopping at k) and, when fewer than k, writes itself at that position: ranks are distinct, so every position
+    /// is written once. NaN counts as −∞ and −0 as +0 so the order is total. chosen[j] = weightOf[winner j],
+    /// ids[outBase + j] = winner j. Shared: <paramref name="bucket"/>, k ints.
     /// </summary>
     private static void SelectTopK(ArrayView<float> rank, ArrayView<float> weightOf, int e, int k, ArrayView<float> chosen,
-        ArrayView<int> ids, long outBase, ArrayView<float> candV, ArrayView<int> candI)
+        ArrayView<int> ids, long outBase, ArrayView<int> bucket)
     {
-        int w = Warp.WarpIdx, lane = Warp.LaneIdx;
-        float pv = float.PositiveInfinity;
-        int pi = -1;
-        for (int j = 0; j < k; j++)
+        for (int b = Group.IdxX; b < k; b += Group.DimX) bucket[b] = int.MinValue;
+        for (int i = Group.IdxX; i < e; i += Group.DimX)
         {
-            float bv = float.NegativeInfinity;
-            int bi = int.MaxValue;
-            for (int i = Group.IdxX; i < e; i += Group.DimX)
-            {
-                float v = rank[i];
-                if (Reduce.Before(pv, pi, v, i) && Reduce.Before(v, i, bv, bi)) { bv = v; bi = i; }
-            }
-            Reduce.WarpArgMax(ref bv, ref bi);
-            if (lane == 0)
-            {
-                candV[w * k + j] = bv;
-                candI[w * k + j] = bi;
-            }
-            pv = bv;
-            pi = bi;
+            float v = rank[i];
+            rank[i] = float.IsNaN(v) ? float.NegativeInfinity : v == 0f ? 0f : v;
         }
         Group.Barrier();
-        if (w != 0) return;
-        int candidates = Group.DimX / Warp.WarpSize * k;
-        pv = float.PositiveInfinity;
-        pi = -1;
-        for (int j = 0; j < k; j++)
+        for (int i = Group.IdxX; i < e; i += Group.DimX) Atomic.Max(ref bucket[i % k], OrderedKey(rank[i]));
+        Group.Barrier();
+        int threshold = int.MaxValue;
+        for (int b = 0; b < k; b++) threshold = bucket[b] < threshold ? bucket[b] : threshold;
+        for (int i = Group.IdxX; i < e; i += Group.DimX)
         {
-            float bv = float.NegativeInfinity;
-            int bi = int.MaxValue;
-            for (int c = lane; c < candidates; c += Warp.WarpSize)
+            float v = rank[i];
+            if (OrderedKey(v) < threshold) continue;
+            int before = 0;
+            for (int j = 0; j < e && before < k; j++)
+                if (Reduce.Before(rank[j], j, v, i)) before++;
+            if (before < k)
             {
-                float v = candV[c];
-                int i = candI[c];
-                if (Reduce.Before(pv, pi, v, i) && Reduce.Before(v, i, bv, bi)) { bv = v; bi = i; }
+                ids[outBase + before] = i;
+                chosen[before] = weightOf[i];
             }
-            Reduce.WarpArgMax(ref bv, ref bi);
-            if (lane == 0)
-            {
-                ids[outBase + j] = bi;
-                chosen[j] = weightOf[bi];
-            }
-            pv = bv;
-            pi = bi;
         }
+        Group.Barrier();
+    }
+
+    /// <summary>An int whose signed order is the float order (for atomic max on floats).</summary>
+    private static int OrderedKey(float v)
+    {
+        int bits = (int)Interop.FloatAsInt(v);
+        return bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
     }
 
     private static void WriteWeights(ArrayView<float> chosen, int k, bool renormalize, float epsilon, float scale, ArrayView<float> weights, long outBase)
