@@ -24,6 +24,10 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
         double us = Measure.Micros(cuda, _ => src.CopyTo(dst));
         double tbs = 2.0 * bytes / us / 1e6;
         _rows.Add(new Row("baseline", $"device copy {bytes >> 20} MiB", us, $"{tbs:F2} TB/s", "-"));
+        using var one = cuda.Upload([1f], 1);
+        double floor = Measure.Micros(cuda, _ => cuda.Add(one, one, one));
+        double host = Measure.HostMicros(cuda, _ => cuda.Add(one, one, one));
+        _rows.Add(new Row("baseline", "launch floor: Add of 1 element", floor, $"host {host:F1} µs/op", "-"));
         return tbs;
     }
 
@@ -97,6 +101,7 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             [.. Enumerable.Range(0, batch)], [.. Enumerable.Repeat(false, batch)]);
         float scale = 1f / MathF.Sqrt(hd);
         double us = Measure.Micros(cuda, _ => cuda.PagedAttention(qg, kg, vg, kc, vc, sb, scale, og));
+        double host = Measure.HostMicros(cuda, _ => cuda.PagedAttention(qg, kg, vg, kc, vc, sb, scale, og));
         string check = "-";
         if (batch == 1)
         {
@@ -110,7 +115,7 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             check = Measure.Err(Measure.RelativeError(Measure.Get(cuda, og), Measure.Get(cpu, oc)), 1e-5);
         }
         double bytes = 2.0 * batch * context * kvHeads * hd * 4;
-        _rows.Add(new Row($"PagedAttention decode {heads}q/{kvHeads}kv x{hd}", $"B={batch} context={context}", us, $"{bytes / us / 1e6:F2} TB/s of KV", check));
+        _rows.Add(new Row($"PagedAttention decode {heads}q/{kvHeads}kv x{hd}", $"B={batch} context={context}", us, $"{bytes / us / 1e6:F2} TB/s of KV, host {host:F1} µs", check));
     }
 
     /// <summary>Decode step of the Qwen3-Next linear-attention core (16 key heads, 32 value heads, 128×128 state each): B sequences, one token each.</summary>
@@ -155,8 +160,9 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             cpu.GatedDeltaNet(ac, sb);
             string check = Measure.Err(Measure.RelativeError(Measure.Get(cuda, ag.Output), Measure.Get(cpu, ac.Output)), 1e-4);
             double us = Measure.Micros(cuda, _ => cuda.GatedDeltaNet(ag, sb));
+            double host = Measure.HostMicros(cuda, _ => cuda.GatedDeltaNet(ag, sb));
             double bytes = 2.0 * batch * nv * dk * dv * 4;
-            _rows.Add(new Row($"GatedDeltaNet decode {nk}k/{nv}v x{dk}", $"B={batch}", us, $"{bytes / us / 1e6:F2} TB/s of state", "first step vs cpu " + check));
+            _rows.Add(new Row($"GatedDeltaNet decode {nk}k/{nv}v x{dk}", $"B={batch}", us, $"{bytes / us / 1e6:F2} TB/s of state, host {host:F1} µs", "first step vs cpu " + check));
         }
         finally
         {
@@ -180,6 +186,7 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             using var ids2 = cuda.Allocate(DType.I32, t, topK + shared);
             using var w2 = cuda.Allocate(DType.F32, t, topK + shared);
             double fused = Measure.Micros(cuda, _ => cuda.RouteSoftmax(lg, e, topK, true, shared, ids, w));
+            double fusedHost = Measure.HostMicros(cuda, _ => cuda.RouteSoftmax(lg, e, topK, true, shared, ids, w));
             double chain = Measure.Micros(cuda, _ => unfused.Run((CudaTensor)lg, (CudaTensor)probs, e, topK, shared, (CudaTensor)ids2, (CudaTensor)w2));
 
             using var lc = cpu.Upload(logits, t, e + shared);
@@ -189,7 +196,7 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             bool same = IdsOf(cuda, ids).SequenceEqual(IdsOf(cpu, idc)) && IdsOf(cuda, ids2).SequenceEqual(IdsOf(cpu, idc));
             double err = Math.Max(Measure.RelativeError(Measure.Get(cuda, w), Measure.Get(cpu, wc)), Measure.RelativeError(Measure.Get(cuda, w2), Measure.Get(cpu, wc)));
             string check = same ? Measure.Err(err, 1e-5) : "FAIL ids differ";
-            _rows.Add(new Row($"RouteSoftmax E={e} k={topK} +1", $"T={t} fused (1 launch)", fused, $"{chain / fused:F2}x vs chain", check));
+            _rows.Add(new Row($"RouteSoftmax E={e} k={topK} +1", $"T={t} fused (1 launch)", fused, $"{chain / fused:F2}x vs chain, host {fusedHost:F1} µs", check));
             _rows.Add(new Row($"RouteSoftmax E={e} k={topK} +1", $"T={t} chain (4 launches)", chain, "-", check));
         }
     }
@@ -263,6 +270,7 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             int touched = ids.Distinct().Count();
 
             double expertsOn = Measure.Micros(cuda, _ => cuda.MoeExperts(xg, idsOn, wOn, set, outOn));
+            double expertsHost = Measure.HostMicros(cuda, _ => cuda.MoeExperts(xg, idsOn, wOn, set, outOn));
             double expertsOff = Measure.Micros(cuda, _ => cuda.MoeExperts(xg, idsOff, wOff, set, outOff));
             double blockOn = Measure.Micros(cuda, _ => { RouteOn(); cuda.MoeExperts(xg, idsOn, wOn, set, outOn); });
             double blockOff = Measure.Micros(cuda, _ => { RouteOff(); cuda.MoeExperts(xg, idsOff, wOff, set, outOff); SharedMlp(); });
@@ -276,7 +284,7 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             string vsCpu = Measure.Err(Measure.RelativeError(on, Measure.Get(cpu, oc)), 1e-5);
             string onVsOff = Measure.Err(Measure.RelativeError(Measure.Get(cuda, outOff), on), 1e-5);
             double gbs = touched * expertBytes / expertsOn / 1e3;
-            _rows.Add(new Row($"MoeExperts E={e} k={topK} H={h} I={inter}", $"T={t} k+shared ({topK + 1} slots)", expertsOn, $"{touched} experts, {gbs:F0} GB/s", "vs cpu " + vsCpu));
+            _rows.Add(new Row($"MoeExperts E={e} k={topK} H={h} I={inter}", $"T={t} k+shared ({topK + 1} slots)", expertsOn, $"{touched} experts, {gbs:F0} GB/s, host {expertsHost:F1} µs", "vs cpu " + vsCpu));
             _rows.Add(new Row($"MoeExperts E={e} k={topK} H={h} I={inter}", $"T={t} k only ({topK} slots)", expertsOff, "-", "-"));
             _rows.Add(new Row("MoE block (gate, route, experts, shared)", $"T={t} FSE on", blockOn, $"{blockOff / blockOn:F2}x vs off", "on vs off " + onVsOff));
             _rows.Add(new Row("MoE block (gate, route, experts, shared)", $"T={t} FSE off", blockOff, "-", "-"));

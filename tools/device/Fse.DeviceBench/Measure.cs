@@ -34,6 +34,19 @@ internal static class Measure
         return samples[2];
     }
 
+    /// <summary>Host time per call to enqueue <paramref name="op"/> (no wait): what the CPU spends on each op, the launch cost included.</summary>
+    public static double HostMicros(IBackend b, Action<int> op)
+    {
+        op(0);
+        b.Synchronize();
+        const int n = 100;
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++) op(i);
+        double us = sw.Elapsed.TotalMilliseconds * 1000 / n;
+        b.Synchronize();
+        return us;
+    }
+
     /// <summary>‖got − want‖ / ‖want‖ in double; NaN when anything is NaN.</summary>
     public static double RelativeError(ReadOnlySpan<float> got, ReadOnlySpan<float> want)
     {
