@@ -18,7 +18,7 @@ public sealed unsafe partial class CudaBackend
             Width = width, Experts = experts, TopK = topK, SharedSlots = sharedSlots, Renormalize = renormalize ? 1 : 0, Scale = 1f,
         };
         int warps = Warps(_group);
-        _k.RouteSoftmax(Rows(tokens, experts + warps + 2 * topK), args);
+        _k.RouteSoftmax(Rows(tokens, experts + 2 * warps + topK), args);
     }
 
     public void RouteSigmoidGrouped(Tensor logits, Tensor bias, int topK, int groups, int topkGroups, bool renormalize, float scale, int sharedSlots, Tensor ids, Tensor weights)
@@ -35,7 +35,7 @@ public sealed unsafe partial class CudaBackend
             Groups = groups, TopkGroups = topkGroups, Scale = scale,
         };
         int warps = Warps(_group);
-        _k.RouteSigmoidGrouped(Rows(tokens, 2 * experts + 2 * groups + 2 * topK), args);
+        _k.RouteSigmoidGrouped(Rows(tokens, 2 * experts + 2 * groups + 2 * warps + topK), args);
     }
 
     private static void CheckRouting(int width, int experts, int shared, int topK, int tokens, int slots, Tensor ids, Tensor weights, bool sharedColumns)

@@ -76,17 +76,6 @@ public static class Reduce
             if (Before(values[w], indices[w], v, i)) { v = values[w]; i = indices[w]; }
     }
 
-    /// <summary>The warp's best (value, index) pair by <see cref="Before"/>; every lane gets it.</summary>
-    public static void WarpArgMax(ref float v, ref int i)
-    {
-        for (int o = Warp.WarpSize / 2; o > 0; o >>= 1)
-        {
-            float ov = Warp.ShuffleXor(v, o);
-            int oi = Warp.ShuffleXor(i, o);
-            if (Before(ov, oi, v, i)) { v = ov; i = oi; }
-        }
-    }
-
     /// <summary>Exclusive prefix sum over the group in thread order; <paramref name="total"/> gets the group's sum. Shared scratch: one int per warp.</summary>
     public static int GroupExclusiveScan(int v, ArrayView<int> scratch, out int total)
     {

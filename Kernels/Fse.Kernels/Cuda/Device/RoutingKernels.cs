@@ -12,8 +12,8 @@ public struct RoutingArgs
 }
 
 /// <summary>
-/// The fused routers: one group per token, one launch per op. Shared memory holds the token's E scores; top-k counts
-/// ranks in parallel above a threshold (see SelectTopK) instead of k sequential arg-max rounds.
+/// The fused routers: one group per token, one launch per op. Top-k is k rounds of a group arg-max (larger value first,
+/// the lower index among equals), each round removing its winner. Shared memory holds the token's E scores.
 /// </summary>
 public static class RoutingKernels
 {
@@ -25,7 +25,7 @@ public static class RoutingKernels
         var p = shared.SubView(0, e);
         var red = shared.SubView(e, warps);
         var chosen = shared.SubView(e + warps, a.TopK);
-        var bucket = shared.Cast<int>().SubView(e + warps + a.TopK, a.TopK);
+        var idx = shared.Cast<int>().SubView(e + warps + a.TopK, warps);
         long t = Grid.IdxX;
         long row = t * a.Width;
 
@@ -48,7 +48,7 @@ public static class RoutingKernels
         for (int i = tid; i < e; i += Group.DimX) p[i] /= sum;
         Group.Barrier();
 
-        SelectTopK(p, p, e, a.TopK, chosen, a.Ids, t * slots, bucket);
+        SelectTopK(p, p, e, a.TopK, chosen, a.Ids, t * slots, red, idx);
         if (tid == 0) WriteWeights(chosen, a.TopK, a.Renormalize != 0, 0f, 1f, a.Weights, t * slots);
         for (int s = tid; s < a.SharedSlots; s += Group.DimX)
         {
@@ -65,15 +65,16 @@ public static class RoutingKernels
     /// </summary>
     public static void SigmoidGrouped(RoutingArgs a)
     {
-        int e = a.Experts, g = a.Groups, per = e / g, tid = Group.IdxX;
+        int e = a.Experts, g = a.Groups, per = e / g, warps = Group.DimX / Warp.WarpSize, tid = Group.IdxX;
         int slots = a.TopK + a.SharedSlots;
         var shared = SharedMemory.GetDynamic<float>();
         var scores = shared.SubView(0, e);
         var choice = shared.SubView(e, e);
         var groupScore = shared.SubView(2 * e, g);
         var keep = shared.Cast<int>().SubView(2 * e + g, g);
-        var chosen = shared.SubView(2 * e + 2 * g, a.TopK);
-        var bucket = shared.Cast<int>().SubView(2 * e + 2 * g + a.TopK, a.TopK);
+        var red = shared.SubView(2 * e + 2 * g, warps);
+        var idx = shared.Cast<int>().SubView(2 * e + 2 * g + warps, warps);
+        var chosen = shared.SubView(2 * e + 2 * g + 2 * warps, a.TopK);
         long t = Grid.IdxX;
         long row = t * a.Width;
 
@@ -113,7 +114,7 @@ public static class RoutingKernels
             if (keep[i / per] == 0) choice[i] = 0f;      // HF masks dropped groups with 0.0, not -inf
         Group.Barrier();
 
-        SelectTopK(choice, scores, e, a.TopK, chosen, a.Ids, t * slots, bucket);
+        SelectTopK(choice, scores, e, a.TopK, chosen, a.Ids, t * slots, red, idx);
         if (tid == 0) WriteWeights(chosen, a.TopK, a.Renormalize != 0, 1e-20f, a.Scale, a.Weights, t * slots);
         for (int s = tid; s < a.SharedSlots; s += Group.DimX)
         {
@@ -122,49 +123,25 @@ public static class RoutingKernels
         }
     }
 
-    /// <summary>
-    /// Top-k of <paramref name="rank"/> (larger first, the lower index among equals) by rank counting, with no
-    /// sequential rounds. A threshold first: the smallest of the maxima of k buckets (i mod k) is at most the k-th
-    /// largest value, so only elements at or above it can be chosen. Each such element counts the elements ranked before
-    /// it (stopping at k) and, when fewer than k, writes itself at that position: ranks are distinct, so every position
-    /// is written once. NaN counts as −∞ and −0 as +0 so the order is total. chosen[j] = weightOf[winner j],
-    /// ids[outBase + j] = winner j. Shared: <paramref name="bucket"/>, k ints.
-    /// </summary>
+    /// <summary>k rounds of group arg-max over <paramref name="rank"/> (winners removed); chosen[j] = weightOf[winner].</summary>
     private static void SelectTopK(ArrayView<float> rank, ArrayView<float> weightOf, int e, int k, ArrayView<float> chosen,
-        ArrayView<int> ids, long outBase, ArrayView<int> bucket)
+        ArrayView<int> ids, long outBase, ArrayView<float> red, ArrayView<int> idx)
     {
-        for (int b = Group.IdxX; b < k; b += Group.DimX) bucket[b] = int.MinValue;
-        for (int i = Group.IdxX; i < e; i += Group.DimX)
+        for (int j = 0; j < k; j++)
         {
-            float v = rank[i];
-            rank[i] = float.IsNaN(v) ? float.NegativeInfinity : v == 0f ? 0f : v;
-        }
-        Group.Barrier();
-        for (int i = Group.IdxX; i < e; i += Group.DimX) Atomic.Max(ref bucket[i % k], OrderedKey(rank[i]));
-        Group.Barrier();
-        int threshold = int.MaxValue;
-        for (int b = 0; b < k; b++) threshold = bucket[b] < threshold ? bucket[b] : threshold;
-        for (int i = Group.IdxX; i < e; i += Group.DimX)
-        {
-            float v = rank[i];
-            if (OrderedKey(v) < threshold) continue;
-            int before = 0;
-            for (int j = 0; j < e && before < k; j++)
-                if (Reduce.Before(rank[j], j, v, i)) before++;
-            if (before < k)
+            float bv = float.NegativeInfinity;
+            int bi = int.MaxValue;
+            for (int i = Group.IdxX; i < e; i += Group.DimX)
+                if (Reduce.Before(rank[i], i, bv, bi)) { bv = rank[i]; bi = i; }
+            Reduce.GroupArgMax(ref bv, ref bi, red, idx);
+            if (Group.IdxX == 0)
             {
-                ids[outBase + before] = i;
-                chosen[before] = weightOf[i];
+                ids[outBase + j] = bi;
+                chosen[j] = weightOf[bi];
+                rank[bi] = float.NegativeInfinity;
             }
+            Group.Barrier();
         }
-        Group.Barrier();
-    }
-
-    /// <summary>An int whose signed order is the float order (for atomic max on floats).</summary>
-    private static int OrderedKey(float v)
-    {
-        int bits = (int)Interop.FloatAsInt(v);
-        return bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
     }
 
     private static void WriteWeights(ArrayView<float> chosen, int k, bool renormalize, float epsilon, float scale, ArrayView<float> weights, long outBase)
