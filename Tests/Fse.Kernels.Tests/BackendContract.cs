@@ -205,6 +205,7 @@ public abstract partial class BackendContract
     {
         using var b = CreateBackend();
         var rng = new Random(5);
+        // A long first step (several 8-token chunks), then the rest.
         CheckGatedDeltaNet(b, rng, form, nk: 2, dk: 8, nv: 4, dv: 6, kernel: 4, lengths: [23, 11], split: [17, 1], slots: [2, 0], stateSlots: 3, chunk: 8);
     }
 
