@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Fse.Kernels;
-using Fse.Kernels.Cpu;
 using Fse.Runtime;
 using Fse.Runtime.Checkpoints;
 using Fse.Runtime.Tokenization;
@@ -74,11 +73,7 @@ public abstract class LocalModelCmdlet : PSCmdlet
         }
     }
 
-    private IBackend CreateBackend() => Device switch
-    {
-        DeviceKind.Cpu or DeviceKind.Auto => new CpuBackend(),
-        _ => throw new NotSupportedException("-Device Cuda: this build of the module has no CUDA backend; use -Device Cpu."),
-    };
+    private IBackend CreateBackend() => Devices.Create(Device.ToString());
 
     protected void WriteModelError(Exception e, string id, ErrorCategory category) => WriteError(new ErrorRecord(e, id, category, Model));
 }

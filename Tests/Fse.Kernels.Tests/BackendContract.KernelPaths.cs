@@ -218,7 +218,7 @@ public abstract partial class BackendContract
         Assert.Equal(Enumerable.Range(0, t).SelectMany(_ => Enumerable.Range(0, k)), gotIds);
         Assert.All(Download(b, w), v => Assert.Equal(1.0 / k, v, 1e-6));
 
-        // Grouped sigmoid with a bias that makes every kept choice negative: the groups masked to 0 then rank first.
+        // Grouped sigmoid with a bias that makes every choice negative: experts of dropped groups must still never be chosen.
         int ge = 16, groups = 4, keepGroups = 2, gk = 3;
         var logits = Random(rng, t * ge, 3f);
         var bias = Enumerable.Repeat(-2f, ge).ToArray();
@@ -235,7 +235,7 @@ public abstract partial class BackendContract
             var choice = Enumerable.Range(0, ge).Select(j => Sigmoid(logits[i * ge + j]) + bias[j]).ToArray();
             var groupScore = Enumerable.Range(0, groups).Select(g => choice.Skip(g * per).Take(per).OrderDescending().Take(2).Sum()).ToArray();
             var kept = TopK(groupScore, keepGroups);
-            var masked = Enumerable.Range(0, ge).Select(j => kept.Contains(j / per) ? choice[j] : 0.0).ToArray();
+            var masked = Enumerable.Range(0, ge).Select(j => kept.Contains(j / per) ? choice[j] : double.NegativeInfinity).ToArray();
             Assert.Equal(TopK(masked, gk), gotG.AsSpan(i * gk, gk).ToArray());
         }
     }

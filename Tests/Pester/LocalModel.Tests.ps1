@@ -28,6 +28,13 @@ Describe 'Get-FseLogits' {
         $errs[0].Exception.Message | Should -Match '99999999'
     }
 
+    It 'says why -Device Cuda cannot run on a machine without a GPU' {
+        if ([Fse.Kernels.Cuda.CudaBackend]::IsCudaAvailable) { Set-ItResult -Skipped -Because 'this machine has a CUDA device' }
+        Get-FseLogits -Model $model -TokenIds 1 -Device Cuda -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'DeviceUnavailable,Fse.Cmdlets.GetFseLogitsCommand'
+        $errs[0].Exception.Message | Should -Match 'No CUDA device'
+    }
+
     It 'reports a missing model directory' {
         Get-FseLogits -Model (Join-Path $TestDrive 'nope') -TokenIds 1 -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs[0].FullyQualifiedErrorId | Should -Be 'ModelDirectoryNotFound,Fse.Cmdlets.GetFseLogitsCommand'

@@ -59,7 +59,7 @@ public static class RoutingKernels
 
     /// <summary>
     /// DeepSeek/GLM: scores = sigmoid(logits); choice = scores + bias; groups ranked by the sum of their two best choices
-    /// (the best alone for one-expert groups); choices outside the best TopkGroups groups set to 0; top-k of the choices,
+    /// (the best alone for one-expert groups); choices outside the best TopkGroups groups masked out (-inf); top-k of the choices,
     /// weighted by the unbiased scores (renormalised with + 1e-20 when asked) times Scale; shared slots weigh 1.
     /// Shared: scores [E], choice [E], group scores [G], kept flags [G] and the reduction scratch.
     /// </summary>
@@ -111,7 +111,7 @@ public static class RoutingKernels
         }
         Group.Barrier();
         for (int i = tid; i < e; i += Group.DimX)
-            if (keep[i / per] == 0) choice[i] = 0f;      // HF masks dropped groups with 0.0, not -inf
+            if (keep[i / per] == 0) choice[i] = float.NegativeInfinity;   // transformers 5.x; older versions used 0.0
         Group.Barrier();
 
         SelectTopK(choice, scores, e, a.TopK, chosen, a.Ids, t * slots, red, idx);
