@@ -10,7 +10,7 @@ public sealed unsafe partial class CudaBackend
     public void RouteSoftmax(Tensor logits, int experts, int topK, bool renormalize, int sharedSlots, Tensor ids, Tensor weights)
     {
         int width = logits.Dim(-1), tokens = checked((int)logits.Rows), slots = topK + sharedSlots;
-        CheckRouting(width, experts, sharedSlots, topK, tokens, slots, ids, weights, sharedColumns: true);
+        RoutingShapes.Check(width, experts, sharedSlots, topK, tokens, slots, ids, weights, sharedColumns: true);
         if (tokens == 0) return;
         var args = new RoutingArgs
         {
@@ -24,7 +24,7 @@ public sealed unsafe partial class CudaBackend
     public void RouteSigmoidGrouped(Tensor logits, Tensor bias, int topK, int groups, int topkGroups, bool renormalize, float scale, int sharedSlots, Tensor ids, Tensor weights)
     {
         int experts = logits.Dim(-1), tokens = checked((int)logits.Rows), slots = topK + sharedSlots;
-        CheckRouting(experts, experts, sharedSlots, topK, tokens, slots, ids, weights, sharedColumns: false);
+        RoutingShapes.Check(experts, experts, sharedSlots, topK, tokens, slots, ids, weights, sharedColumns: false);
         if (bias.ElementCount != experts || groups < 1 || experts % groups != 0 || topkGroups < 1 || topkGroups > groups)
             throw new ArgumentException($"Grouped routing of {experts} experts in {groups} groups keeping {topkGroups}, bias {bias}.");
         if (tokens == 0) return;
@@ -38,29 +38,10 @@ public sealed unsafe partial class CudaBackend
         _k.RouteSigmoidGrouped(Rows(tokens, 2 * experts + 2 * groups + 2 * warps + topK), args);
     }
 
-    private static void CheckRouting(int width, int experts, int shared, int topK, int tokens, int slots, Tensor ids, Tensor weights, bool sharedColumns)
-    {
-        if (topK < 1 || topK > experts) throw new ArgumentException($"top-k {topK} of {experts} experts.");
-        if (sharedColumns && width != experts + shared) throw new ArgumentException($"Router logits have {width} columns; {experts} experts + {shared} shared slots need {experts + shared}.");
-        if (ids.DType != DType.I32 || ids.ElementCount != (long)tokens * slots || weights.ElementCount != (long)tokens * slots)
-            throw new ArgumentException($"Routing outputs must be [{tokens}, {slots}]: ids {ids}, weights {weights}.");
-    }
-
     public ExpertSet CreateExpertSet(IReadOnlyList<ExpertSlot> slots)
     {
         Enter();
-        if (slots.Count == 0) throw new ArgumentException("An expert set needs at least one slot.");
-        int width = slots[0].Gate.Shape[0], hidden = slots[0].Gate.Shape[1];
-        var dtype = slots[0].Gate.DType;
-        if (dtype is not (DType.F32 or DType.F16 or DType.BF16)) throw new ArgumentException($"Expert weights must be F32, F16 or BF16, not {dtype}.");
-        for (int i = 0; i < slots.Count; i++)
-        {
-            var s = slots[i];
-            if (!s.Gate.Shape.SequenceEqual(new[] { width, hidden }) || !s.Up.Shape.SequenceEqual(new[] { width, hidden }) || !s.Down.Shape.SequenceEqual(new[] { hidden, width }))
-                throw new ArgumentException($"Expert slot {i} has gate {s.Gate}, up {s.Up}, down {s.Down}; expected [{width}, {hidden}] and [{hidden}, {width}].");
-            if (s.Gate.DType != dtype || s.Up.DType != dtype || s.Down.DType != dtype)
-                throw new ArgumentException($"Expert slot {i} mixes dtypes ({s.Gate.DType}, {s.Up.DType}, {s.Down.DType}); the set is {dtype}.");
-        }
+        var (width, hidden, dtype) = ExpertSlot.CheckUniform(slots);
         long matrix = (long)width * hidden * dtype.Size();
         var w13 = _acc.Allocate1D<byte>(Math.Max(16, 2 * matrix * slots.Count));
         var w2 = _acc.Allocate1D<byte>(Math.Max(16, matrix * slots.Count));
