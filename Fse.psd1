@@ -1,5 +1,7 @@
 @{
     RootModule           = 'Fse.Cmdlets.dll'
+    # The result and model types, so scripts can name them ([Fse.Bench.FseBenchmarkResult]) before any cmdlet ran.
+    RequiredAssemblies   = @('Fse.Runtime.dll', 'Fse.Client.dll', 'Fse.Bench.dll', 'Fse.Eval.dll')
     ModuleVersion        = '0.1.0'
     CompatiblePSEditions = @('Core')
     GUID                 = '6f0c7a55-3f4e-4c8e-9a59-2d1f3b8f6e41'
@@ -11,6 +13,8 @@
     FormatsToProcess     = @('Fse.Bench.format.ps1xml', 'Fse.Eval.format.ps1xml', 'Fse.Models.format.ps1xml')
     CmdletsToExport      = @(
         'Compare-FseResult'
+        'ConvertFrom-FseToken'
+        'ConvertTo-FseToken'
         'Export-FsePlot'
         'Export-FseResult'
         'Get-FseModel'

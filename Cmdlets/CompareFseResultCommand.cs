@@ -18,7 +18,7 @@ public enum ComparisonFormat
 /// <para type="synopsis">Pairs FSE-off (baseline) and FSE-on (candidate) results and reports the change per grid point.</para>
 /// </summary>
 [Cmdlet(VerbsData.Compare, "FseResult", DefaultParameterSetName = PipelineSet)]
-[OutputType(typeof(FseBenchmarkComparison), typeof(string))]
+[OutputType(typeof(FseBenchmarkComparison), typeof(Fse.Eval.Comparison.AccuracyComparisonRow), typeof(string))]
 public sealed class CompareFseResultCommand : PSCmdlet
 {
     private const string PipelineSet = "Pipeline";
@@ -55,13 +55,14 @@ public sealed class CompareFseResultCommand : PSCmdlet
             candidate = [];
             foreach (var o in _piped)
             {
-                switch (ServerFacts.NormalizeFse(kind.FseMode(o)))
+                var mode = ResultKinds.ForObject(o)!.FseMode(o);
+                switch (ServerFacts.NormalizeFse(mode))
                 {
                     case "Off": baseline.Add(o); break;
                     case "On": candidate.Add(o); break;
                     default:
                         ThrowTerminatingError(new ErrorRecord(
-                            new ArgumentException($"A piped {kind.Name} result has FSE mode '{kind.FseMode(o) ?? "(none)"}': piped results are grouped by Fse Off (baseline) and On (candidate). Give -Baseline and -Candidate for results without an FSE mode."),
+                            new ArgumentException($"A piped {kind.Name} result has FSE mode '{mode ?? "(none)"}': piped results are grouped by Fse Off (baseline) and On (candidate). Give -Baseline and -Candidate for results without an FSE mode."),
                             "FseModeMissing", ErrorCategory.InvalidData, o));
                         return;
                 }
@@ -95,11 +96,11 @@ public sealed class CompareFseResultCommand : PSCmdlet
                 new ArgumentException($"{parameter}: a {unknown.GetType().Name} is not a result this cmdlet compares ({ResultKinds.KnownTypes}). Read CSV files with Import-FseResult rather than Import-Csv."),
                 "UnsupportedResultType", ErrorCategory.InvalidType, unknown));
         }
-        var distinct = kinds.Select(k => k.Kind!).Distinct().ToList();
+        var distinct = kinds.Select(k => k.Kind!).DistinctBy(k => k.FamilyName).ToList();
         if (distinct.Count > 1)
         {
             ThrowTerminatingError(new ErrorRecord(
-                new ArgumentException($"{parameter} mixes {string.Join(" and ", distinct.Select(k => k.Name))} results: compare one kind at a time."),
+                new ArgumentException($"{parameter} mixes {string.Join(" and ", distinct.Select(k => k.FamilyName))} results: compare one kind at a time."),
                 "MixedResultTypes", ErrorCategory.InvalidArgument, null));
         }
         if (distinct.Count == 0)

@@ -8,7 +8,7 @@ namespace Fse.Cmdlets;
 /// <para type="synopsis">Writes Fse result objects to a CSV file that Import-FseResult reads back as typed objects.</para>
 /// </summary>
 [Cmdlet(VerbsData.Export, "FseResult", SupportsShouldProcess = true)]
-[OutputType(typeof(FseBenchmarkResult))]
+[OutputType(typeof(FseBenchmarkResult), typeof(Fse.Eval.FseAccuracyResult), typeof(Fse.Eval.FseAccuracyItem))]
 public sealed class ExportFseResultCommand : PSCmdlet
 {
     private ResultKind? _kind;

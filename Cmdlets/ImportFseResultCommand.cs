@@ -8,7 +8,7 @@ namespace Fse.Cmdlets;
 /// <para type="synopsis">Reads a CSV file of Fse results back into typed result objects, detecting the kind by its header.</para>
 /// </summary>
 [Cmdlet(VerbsData.Import, "FseResult")]
-[OutputType(typeof(FseBenchmarkResult))]
+[OutputType(typeof(FseBenchmarkResult), typeof(Fse.Eval.FseAccuracyResult), typeof(Fse.Eval.FseAccuracyItem))]
 public sealed class ImportFseResultCommand : PSCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]

@@ -1,4 +1,6 @@
 using Fse.Bench;
+using Fse.Eval;
+using Fse.Eval.Comparison;
 
 namespace Fse.Cmdlets.Internal;
 
@@ -13,6 +15,11 @@ internal sealed class ResultKind
 
     /// <summary>A word for messages: "benchmark".</summary>
     public required string Name { get; init; }
+
+    /// <summary>Kinds of one family are compared together (accuracy results with their per-item records).</summary>
+    public string? Family { get; init; }
+
+    public string FamilyName => Family ?? Name;
 
     /// <summary>The result's FSE mode ("On"/"Off"/other/null), for grouping piped results.</summary>
     public required Func<object, string?> FseMode { get; init; }
@@ -46,7 +53,38 @@ internal static class ResultKinds
         WriteCsv = (path, results, append) => FseBenchmarkCsv.Write(path, results.Cast<FseBenchmarkResult>(), append),
     };
 
-    public static IReadOnlyList<ResultKind> All { get; } = [Benchmark];
+    private static ComparisonOutput CompareAccuracy(IReadOnlyList<object> baseline, IReadOnlyList<object> candidate)
+    {
+        var items = (IReadOnlyList<object> list) => list.OfType<FseAccuracyItem>().ToList() is { Count: > 0 } l ? l : null;
+        var c = AccuracyComparison.Compare(baseline.OfType<FseAccuracyResult>(), candidate.OfType<FseAccuracyResult>(), items(baseline), items(candidate));
+        return new ComparisonOutput([.. c.Rows], c.ToMarkdown(), []);
+    }
+
+    public static readonly ResultKind Accuracy = new()
+    {
+        ResultType = typeof(FseAccuracyResult),
+        Name = "accuracy",
+        Family = "accuracy",
+        FseMode = o => ((FseAccuracyResult)o).Fse,
+        Compare = CompareAccuracy,
+        MatchesCsvHeader = FseAccuracyCsv.Results.MatchesHeader,
+        ReadCsv = path => FseAccuracyCsv.Results.Read(path),
+        WriteCsv = (path, results, append) => FseAccuracyCsv.Results.Write(path, results.Cast<FseAccuracyResult>(), append),
+    };
+
+    public static readonly ResultKind AccuracyItem = new()
+    {
+        ResultType = typeof(FseAccuracyItem),
+        Name = "accuracy item",
+        Family = "accuracy",
+        FseMode = o => ((FseAccuracyItem)o).Fse,
+        Compare = CompareAccuracy,
+        MatchesCsvHeader = FseAccuracyCsv.Items.MatchesHeader,
+        ReadCsv = path => FseAccuracyCsv.Items.Read(path),
+        WriteCsv = (path, results, append) => FseAccuracyCsv.Items.Write(path, results.Cast<FseAccuracyItem>(), append),
+    };
+
+    public static IReadOnlyList<ResultKind> All { get; } = [Benchmark, Accuracy, AccuracyItem];
 
     public static ResultKind? ForObject(object? o) => o is null ? null : All.FirstOrDefault(k => k.ResultType.IsInstanceOfType(o));
 

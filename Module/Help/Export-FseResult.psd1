@@ -11,7 +11,7 @@ The objects also work with Export-Csv (their properties are flat); Export-FseRes
         Append      = 'Adds the rows after those already in the file (written with a header if the file is new or empty).'
         PassThru    = 'Emits each result after writing it, so the pipeline can go on.'
     }
-    Inputs      = @{ 'Fse.Bench.FseBenchmarkResult' = 'Benchmark results.' }
+    Inputs      = @{ 'Fse.Bench.FseBenchmarkResult' = 'Benchmark results.'; 'Fse.Eval.FseAccuracyResult' = 'Accuracy results (columns include Fse, Filter and Score).'; 'Fse.Eval.FseAccuracyItem' = 'Per-item accuracy records.' }
     Outputs     = @{ 'None' = 'Nothing, unless -PassThru.'; 'Fse.Bench.FseBenchmarkResult' = 'The input results, with -PassThru.' }
     Examples    = @(
         @{ Code = 'Invoke-FseBenchmark $s | Export-FseResult -Path sweep.csv -PassThru | Format-Table'; Remarks = 'Writes each grid point as it finishes and shows it.' }

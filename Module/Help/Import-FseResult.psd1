@@ -7,7 +7,7 @@ Import-FseResult reads CSV files written by Export-FseResult, by Invoke-FseBench
         Path = 'One or more CSV files; wildcards are expanded. Accepts pipeline input by value and by the property names FullName and PSPath, so Get-ChildItem output can be piped in.'
     }
     Inputs      = @{ 'System.String' = 'A CSV file path.'; 'System.IO.FileInfo' = 'A CSV file, through its FullName property.' }
-    Outputs     = @{ 'Fse.Bench.FseBenchmarkResult' = 'One object per row of a benchmark result file.' }
+    Outputs     = @{ 'Fse.Bench.FseBenchmarkResult' = 'One object per row of a benchmark result file.'; 'Fse.Eval.FseAccuracyResult' = 'One object per row of an accuracy result file.'; 'Fse.Eval.FseAccuracyItem' = 'One object per row of a per-item accuracy file.' }
     Examples    = @(
         @{ Code = 'Import-FseResult sweep.csv | Format-Table'; Remarks = 'Shows a saved sweep in the default table view.' }
         @{ Code = 'Get-ChildItem results/*.csv | Import-FseResult | Compare-FseResult -Format Markdown'; Remarks = 'Reads every saved run and prints the FSE off → on table.' }
