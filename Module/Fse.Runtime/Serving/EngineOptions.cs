@@ -25,7 +25,7 @@ public sealed record EngineOptions
     /// Memory for the KV cache when <see cref="NumBlocks"/> is not given: as many blocks as fit, but no more than every
     /// sequence at full length needs, and never fewer than one full-length sequence needs.
     /// </summary>
-    public long KvCacheBytes { get; init; } = 512L << 20;
+    public long KvCacheBytes { get; init; } = 256L << 20;
 
     /// <summary>Requests that may wait for admission before new ones are refused (429); null for no limit.</summary>
     public int? MaxWaitingRequests { get; init; }

@@ -78,7 +78,7 @@ public sealed class InferenceEngine : IDisposable
     /// <exception cref="EngineBusyException">The waiting queue is full.</exception>
     public EngineSequence Submit(EngineRequest request)
     {
-        Check(request);
+        Validate(request);
         if (_dead) throw new EngineUnavailableException("The inference engine has stopped after an internal error.");
         if (!_accepting) throw new EngineUnavailableException("The server is shutting down and takes no new requests.");
         if (Options.MaxWaitingRequests is { } limit && Volatile.Read(ref _queued) >= limit)
@@ -93,7 +93,9 @@ public sealed class InferenceEngine : IDisposable
         return handle;
     }
 
-    private void Check(EngineRequest r)
+    /// <summary>Checks a request without submitting it (so a batch of prompts can be refused as a whole).</summary>
+    /// <exception cref="EngineRequestException">The request cannot be served as given.</exception>
+    public void Validate(EngineRequest r)
     {
         int n = r.PromptTokenIds.Count;
         if (n == 0) throw new EngineRequestException("The prompt is empty: at least one token is needed.", "prompt");
