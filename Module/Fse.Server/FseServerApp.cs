@@ -95,9 +95,24 @@ public static class FseServerApp
             ctx.Response.ContentType = PrometheusText.ContentType;
             await ctx.Response.WriteAsync(state.Metrics.Render(), ctx.RequestAborted).ConfigureAwait(false);
         });
-        app.MapFallback(ctx => throw new ApiException(StatusCodes.Status404NotFound, $"No route {ctx.Request.Method} {ctx.Request.Path}."));
+        app.MapFallback(ctx =>
+        {
+            var path = ctx.Request.Path.Value?.TrimEnd('/') ?? "";
+            if (Routes.TryGetValue(path, out var method))
+            {
+                ctx.Response.Headers.Allow = method;
+                throw new ApiException(StatusCodes.Status405MethodNotAllowed, $"{path} takes {method}, not {ctx.Request.Method}.");
+            }
+            throw new ApiException(StatusCodes.Status404NotFound, $"No route {ctx.Request.Method} {ctx.Request.Path}.");
+        });
         return app;
     }
+
+    private static readonly Dictionary<string, string> Routes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["/health"] = "GET", ["/version"] = "GET", ["/metrics"] = "GET", ["/v1/models"] = "GET",
+        ["/v1/completions"] = "POST", ["/v1/chat/completions"] = "POST", ["/tokenize"] = "POST", ["/detokenize"] = "POST",
+    };
 
     /// <summary>The address the started app listens on, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public static string Address(WebApplication app) =>

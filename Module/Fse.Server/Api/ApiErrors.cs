@@ -8,7 +8,7 @@ public static class ApiErrors
 {
     public static string TypeFor(int status) => status switch
     {
-        400 or 413 or 422 => "invalid_request_error",
+        400 or 405 or 413 or 422 => "invalid_request_error",
         401 => "authentication_error",
         403 => "permission_error",
         404 => "not_found_error",
