@@ -1,0 +1,3 @@
+using Fse.Server;
+
+return await ServerMain.RunAsync(args).ConfigureAwait(false);
