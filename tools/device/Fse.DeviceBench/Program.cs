@@ -4,7 +4,9 @@ using Fse.DeviceBench;
 using Fse.Kernels.Cpu;
 using Fse.Kernels.Cuda;
 
-// Fse.DeviceBench [contract|bench|all] [--out DIR] [--cpu-simulation]
+// Fse.DeviceBench [contract|bench|all|parity|model] [--out DIR] [--cpu-simulation]
+// parity [--fixtures DIR]: CUDA vs CPU logits and greedy output on the HF fixtures;
+// model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on.
 // contract: the BackendContract against the CUDA backend in three MatMul configurations (default, every MatMul through
 // cuBLAS, every MatMul through the tiled kernel); bench: the kernel micro-benchmarks. Prints a table last and exits
 // non-zero when a contract case or a benchmark check failed.
@@ -13,6 +15,56 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 string? outDir = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
 bool simulate = args.Contains("--cpu-simulation");
+
+double MeasureCopy()
+{
+    // The card's copy bandwidth, measured in this run: the baseline the decode bandwidth is quoted against.
+    if (simulate || args.Contains("--cpu")) return 3.0;
+    using var gpu = CudaBackend.CreateCuda();
+    using var cpuRef = new CpuBackend();
+    using var hostWeights = new HostWeights();
+    double tbs = new Benchmarks(gpu, cpuRef, hostWeights, BenchSizes.Gpu).CopyBandwidth();
+    Console.WriteLine($"device copy: {tbs:F2} TB/s");
+    return tbs;
+}
+
+string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+
+if (mode is "model" or "parity")
+{
+    bool plainCpu = args.Contains("--cpu");
+    if (!simulate && !plainCpu && !CudaBackend.IsCudaAvailable)
+    {
+        Console.Error.WriteLine("No CUDA device: run on the GPU machine, or pass --cpu-simulation (the CUDA kernels on ILGPU's CPU accelerator) or --cpu (the CPU backend, to check the harness).");
+        return 2;
+    }
+    Func<Fse.Kernels.IBackend> device = plainCpu ? () => new CpuBackend() : simulate ? CudaBackend.CreateCpuSimulation : () => CudaBackend.CreateCuda();
+    string report;
+    int failures = 0;
+    if (mode == "parity")
+    {
+        (report, failures) = ParityRun.Run(device, Arg("--fixtures") ?? "Tests/Fixtures/parity");
+    }
+    else
+    {
+        var settings = new ModelBench.Settings(
+            Arg("--preset") ?? "qwen3-next-80b-a3b",
+            Arg("--layers") is { } l ? int.Parse(l, CultureInfo.InvariantCulture) : 12,
+            int.Parse(Arg("--isl") ?? "1000", CultureInfo.InvariantCulture),
+            int.Parse(Arg("--osl") ?? "100", CultureInfo.InvariantCulture),
+            (Arg("--batches") ?? "1,4,16,64").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
+            Arg("--copy-tbps") is { } tb ? double.Parse(tb, CultureInfo.InvariantCulture) : MeasureCopy());
+        report = ModelBench.Run(device, settings);
+    }
+    if (outDir is not null)
+    {
+        Directory.CreateDirectory(outDir);
+        File.WriteAllText(Path.Combine(outDir, $"{mode}.md"), report);
+    }
+    Console.WriteLine();
+    Console.Write(report);
+    return failures == 0 ? 0 : 1;
+}
 
 if (!simulate && !CudaBackend.IsCudaAvailable)
 {

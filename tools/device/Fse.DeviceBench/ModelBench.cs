@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Fse.Kernels;
+using Fse.Runtime;
+using Fse.Runtime.Checkpoints;
+using Fse.Runtime.Models;
+using Fse.Runtime.Presets;
+
+namespace Fse.DeviceBench;
+
+/// <summary>
+/// Whole-model timings on one backend: a preset's random weights generated in host memory once and loaded per FSE mode,
+/// then TTFT (one ISL-token prefill) and decode TPOT at several batch sizes, each sequence at context ISL. Batch-1
+/// bandwidth is the bytes a decode step must read (weights a token touches plus its KV) over the step time.
+/// </summary>
+internal static class ModelBench
+{
+    public sealed record Settings(string Preset, int? Layers, int Isl, int Osl, int[] Batches, double CopyTbPerSecond);
+
+    public static string Run(Func<IBackend> backend, Settings s)
+    {
+        var table = new StringBuilder();
+        using var source = new PresetSource(s.Preset, s.Layers, seed: 0);
+        var c = source.Config;
+        var sw = Stopwatch.StartNew();
+        foreach (var t in TensorManifest.Expected(c)) source.TryGet(t.Name, out _);
+        Console.WriteLine($"generated {source.BytesGenerated / 1e9:F1} GB of {c.DType} weights in {sw.Elapsed.TotalSeconds:F1} s");
+        var results = new Dictionary<(FseMode, int), (double Tpot, double Ttft)>();
+        foreach (var fse in new[] { FseMode.Off, FseMode.On })
+        {
+            using var b = backend();
+            sw.Restart();
+            using var model = CausalLm.Load(c, source, b, fse);
+            b.Synchronize();
+            Console.WriteLine($"FSE {fse}: loaded in {sw.Elapsed.TotalSeconds:F1} s on {b.Name}");
+            double ttft = Prefill(model, 1, s.Isl, out var once);
+            once.Dispose();
+            foreach (int batch in s.Batches)
+            {
+                double tpot = Decode(model, batch, s.Isl, s.Osl);
+                results[(fse, batch)] = (tpot, ttft);
+                Console.WriteLine($"FSE {fse} B={batch}: TPOT {tpot:F3} ms, {batch / tpot * 1000:F0} tok/s (TTFT {ttft:F1} ms)");
+            }
+        }
+        double stepBytes = BytesPerDecodeStep(c, s.Isl);
+        double floorMs = stepBytes / (s.CopyTbPerSecond * 1e12) * 1e3;
+        table.AppendLine($"model: {s.Preset}, {c.NumLayers} layers, {c.DType}; ISL {s.Isl}, OSL {s.Osl}; batch-1 step reads {stepBytes / 1e9:F2} GB, floor {floorMs:F3} ms at {s.CopyTbPerSecond:F2} TB/s");
+        table.AppendLine("| batch | TPOT off (ms) | TPOT on (ms) | Δ TPOT | tok/s off | tok/s on | Δ tok/s | FSE-on bandwidth (TB/s, % of copy) |");
+        table.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (int batch in s.Batches)
+        {
+            var off = results[(FseMode.Off, batch)];
+            var on = results[(FseMode.On, batch)];
+            double bw = BytesPerDecodeStep(c, s.Isl, batch) / (on.Tpot / 1e3) / 1e12;
+            table.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {batch} | {off.Tpot:F3} | {on.Tpot:F3} | {Pct(on.Tpot, off.Tpot)} | {batch / off.Tpot * 1e3:F0} | {batch / on.Tpot * 1e3:F0} | {Pct(batch / on.Tpot, batch / off.Tpot)} | {bw:F2} ({bw / s.CopyTbPerSecond:P0}) |"));
+        }
+        var t1 = results[(FseMode.On, s.Batches[0])];
+        table.AppendLine($"TTFT (ISL {s.Isl}, batch 1): off {results[(FseMode.Off, s.Batches[0])].Ttft:F1} ms, on {t1.Ttft:F1} ms; batch-1 TPOT on / floor = {t1.Tpot / floorMs:F2}x");
+        return table.ToString();
+    }
+
+    private static string Pct(double candidate, double baseline) => string.Create(CultureInfo.InvariantCulture, $"{(candidate / baseline - 1) * 100:+0.0;-0.0}%");
+
+    /// <summary>
+    /// Prefills <paramref name="sequences"/> sequences of <paramref name="isl"/> random tokens, up to 8 sequences per forward
+    /// step; returns the ms per step divided by the sequences in it (for one sequence: its TTFT).
+    /// </summary>
+    private static double Prefill(CausalLm model, int sequences, int isl, out ModelState state)
+    {
+        const int blockSize = 16, perStep = 8;
+        int perSeq = (isl + 2048 + blockSize - 1) / blockSize;
+        state = new ModelState(model.Config, model.Backend, perSeq * sequences, blockSize, sequences);
+        var table = Enumerable.Range(0, perSeq * sequences).ToArray();
+        var rng = new Random(7);
+        var logits = new float[perStep * model.Config.VocabSize];
+        // A short warm-up prefill so first-use costs (cuBLAS handles, scratch growth) stay out of the timing.
+        model.Forward(Enumerable.Range(1, 16).ToArray(), new SequenceBatch([0, 16], [.. Enumerable.Range(0, 16)], table[..perSeq], perSeq, blockSize, [0], [true]), state, [15], logits);
+        model.Backend.Synchronize();
+        var sw = new Stopwatch();
+        for (int first = 0; first < sequences; first += perStep)
+        {
+            int n = Math.Min(perStep, sequences - first);
+            var tokens = Enumerable.Range(0, n * isl).Select(_ => rng.Next(model.Config.VocabSize)).ToArray();
+            var starts = Enumerable.Range(0, n + 1).Select(q => q * isl).ToArray();
+            var positions = Enumerable.Range(0, n * isl).Select(t => t % isl).ToArray();
+            var slots = Enumerable.Range(first, n).ToArray();
+            var rows = Enumerable.Range(1, n).Select(q => q * isl - 1).ToArray();
+            var seqTable = slots.SelectMany(q => table.Skip(q * perSeq).Take(perSeq)).ToArray();
+            var batch = new SequenceBatch(starts, positions, seqTable, perSeq, blockSize, slots, Enumerable.Repeat(true, n).ToArray());
+            sw.Start();
+            model.Forward(tokens, batch, state, rows, logits);
+            model.Backend.Synchronize();
+            sw.Stop();
+        }
+        return sw.Elapsed.TotalMilliseconds / sequences;
+    }
+
+    /// <summary>Mean decode step time (ms) for <paramref name="batch"/> sequences at context <paramref name="isl"/>.</summary>
+    private static double Decode(CausalLm model, int batch, int isl, int osl)
+    {
+        Prefill(model, batch, isl, out var state);
+        using (state)
+        {
+            const int blockSize = 16;
+            int perSeq = state.Blocks / batch, v = model.Config.VocabSize;
+            var table = Enumerable.Range(0, batch * perSeq).ToArray();
+            var logits = new float[batch * v];
+            var rng = new Random(3);
+            var rows = Enumerable.Range(0, batch).ToArray();
+            var slots = Enumerable.Range(0, batch).ToArray();
+            double total = 0;
+            const int warm = 3;
+            for (int step = 0; step < osl + warm; step++)
+            {
+                var tokens = rows.Select(_ => rng.Next(v)).ToArray();
+                var starts = Enumerable.Range(0, batch + 1).ToArray();
+                var positions = rows.Select(_ => isl + step).ToArray();
+                var sb = new SequenceBatch(starts, positions, table, perSeq, blockSize, slots, new bool[batch]);
+                var sw = Stopwatch.StartNew();
+                model.Forward(tokens, sb, state, rows, logits);
+                if (step >= warm) total += sw.Elapsed.TotalMilliseconds;
+            }
+            return total / osl;
+        }
+    }
+
+    /// <summary>
+    /// Bytes a decode step reads at <paramref name="batch"/>: every non-expert weight once, the expected number of distinct
+    /// routed experts (E·(1 − (1 − k/E)^B) per MoE layer) plus the shared expert, and each sequence's KV cache and state.
+    /// </summary>
+    public static double BytesPerDecodeStep(ModelConfig c, int context, int batch = 1)
+    {
+        double total = 0;
+        foreach (var t in TensorManifest.Expected(c))
+        {
+            double bytes = t.ElementCount * (t.DType?.BytesPerElement() ?? c.BytesPerElement);
+            if (t.Expert is not null)
+                bytes *= 1 - Math.Pow(1 - (double)c.NumExpertsPerTok / c.NumExperts, batch);
+            else if (t.Name == "model.embed_tokens.weight" && !c.TieWordEmbeddings)
+                bytes = (double)batch * c.HiddenSize * c.BytesPerElement;
+            total += bytes;
+        }
+        int full = c.LayerTypes.Count(t => t == AttentionKind.Full);
+        total += (double)batch * full * 2 * context * c.NumKvHeads * c.HeadDim * sizeof(float);
+        total += (double)batch * ModelState.BytesPerStateSlot(c) * 2;   // read and write the recurrent state
+        return total;
+    }
+}
