@@ -1,7 +1,7 @@
 @{
     RootModule           = 'Fse.Cmdlets.dll'
     # The result and model types, so scripts can name them ([Fse.Bench.FseBenchmarkResult]) before any cmdlet ran.
-    RequiredAssemblies   = @('Fse.Runtime.dll', 'Fse.Client.dll', 'Fse.Bench.dll', 'Fse.Eval.dll')
+    RequiredAssemblies   = @('Fse.Kernels.dll', 'Fse.Runtime.dll', 'Fse.Client.dll', 'Fse.Bench.dll', 'Fse.Eval.dll')
     ModuleVersion        = '0.1.0'
     CompatiblePSEditions = @('Core')
     GUID                 = '6f0c7a55-3f4e-4c8e-9a59-2d1f3b8f6e41'
@@ -17,14 +17,17 @@
         'ConvertTo-FseToken'
         'Export-FsePlot'
         'Export-FseResult'
+        'Get-FseLogits'
         'Get-FseModel'
         'Get-FseServer'
         'Import-FseResult'
         'Invoke-FseAccuracy'
         'Invoke-FseBenchmark'
+        'Invoke-FseGenerate'
         'New-FseModel'
         'Start-FseServer'
         'Stop-FseServer'
+        'Test-FseParity'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -6,7 +6,8 @@ Builds, packages, tests and demonstrates the Fse module.
 .DESCRIPTION
 Tasks (each runnable alone; later tasks build what they need first):
   Build    dotnet build of FseModule.sln
-  Package  lays out out/Fse/<version>/ as an importable module (manifest, assemblies, formats, MAML help, fse-server)
+  Package  lays out out/Fse/<version>/ as an importable module (manifest, assemblies, formats, MAML help, fse-server,
+           the embedded models under models/)
   Test     every xUnit project and every Pester file (Pester in a fresh pwsh with out/ on PSModulePath);
            ends with one line 'N passed, N failed, N skipped'; exits non-zero on any failure or when no test ran
   Demo     the main job on the embedded default model
@@ -72,6 +73,8 @@ function Invoke-Package {
     Remove-Item -Force -ErrorAction Ignore (Join-Path $moduleDir 'Fse.Cmdlets.deps.json')
     Copy-Item (Join-Path $root 'Fse.psd1') $moduleDir
     Copy-Item (Join-Path $root 'Module/Formats/*.format.ps1xml') $moduleDir
+    # The embedded models (Module/Models/<name>/, 'default' the trained arith model) ship as models/<name>/.
+    Copy-Item -Recurse (Join-Path $root 'Module/Models') (Join-Path $moduleDir 'models')
     $helpDir = Join-Path $moduleDir 'en-US'
     $null = New-Item -ItemType Directory -Force $helpDir
     Copy-Item (Join-Path $root 'Module/Help/*.help.txt') $helpDir

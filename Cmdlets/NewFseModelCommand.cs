@@ -40,6 +40,10 @@ public sealed class NewFseModelCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? Tokenizer { get; set; }
 
+    /// <summary>Writes no tokenizer: the checkpoint then works on token ids only.</summary>
+    [Parameter]
+    public SwitchParameter NoTokenizer { get; set; }
+
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -115,9 +119,18 @@ public sealed class NewFseModelCommand : PSCmdlet, IDisposable
         try
         {
             if (tokenizer is not null)
+            {
                 foreach (var f in TokenizerImport.CopyInto(tokenizer, directory, config.VocabSize)) WriteVerbose($"Copied {f}.");
-            else
+            }
+            else if (NoTokenizer)
+            {
                 WarnAboutStaleTokenizer(directory, config.VocabSize);
+            }
+            else
+            {
+                Fse.Runtime.Tokenization.BpeTrainer.WriteBuiltIn(directory, config.VocabSize);
+                WriteVerbose($"Wrote the built-in byte-level BPE tokenizer with {config.VocabSize} tokens.");
+            }
             WriteObject(FseModelInfo.Load(directory));
         }
         catch (CheckpointException e)

@@ -1,4 +1,5 @@
 using Fse.Kernels.Cpu;
+using Fse.Kernels.Cuda;
 
 namespace Fse.Kernels;
 
@@ -15,14 +16,15 @@ public static class Devices
     /// <summary>The names <see cref="Create"/> accepts, in any case.</summary>
     public static IReadOnlyList<string> Names { get; } = [Auto, Cpu, Cuda];
 
-    /// <summary>The backend <paramref name="device"/> names: "auto" picks the best this build and machine offer (the CPU today).</summary>
+    /// <summary>The backend <paramref name="device"/> names: "auto" is CUDA when a device and driver are present, else the CPU.</summary>
     /// <exception cref="ArgumentException">The name is none of <see cref="Names"/>.</exception>
-    /// <exception cref="NotSupportedException">The device is known but this build has no backend for it.</exception>
+    /// <exception cref="NotSupportedException">"cuda" on a machine without a CUDA device.</exception>
     public static IBackend Create(string device) => Resolve(device) switch
     {
         Cpu => new CpuBackend(),
-        Cuda => throw new NotSupportedException("Device 'cuda' is not available: there is no CUDA backend in this build. Use --device cpu (or auto)."),
-        var other => throw new InvalidOperationException($"Device '{other}' has no backend."),
+        _ => CudaBackend.IsCudaAvailable
+            ? CudaBackend.CreateCuda()
+            : throw new NotSupportedException("No CUDA device is available (no NVIDIA driver or GPU was found); use the cpu device (or auto)."),
     };
 
     /// <summary>The concrete device <paramref name="device"/> stands for ("auto" resolved), lower case.</summary>
@@ -32,7 +34,7 @@ public static class Devices
         ArgumentNullException.ThrowIfNull(device);
         return device.Trim().ToLowerInvariant() switch
         {
-            Auto => Cpu,
+            Auto => CudaBackend.IsCudaAvailable ? Cuda : Cpu,
             Cpu => Cpu,
             Cuda => Cuda,
             _ => throw new ArgumentException($"Unknown device '{device}'; use one of: {string.Join(", ", Names)}.", nameof(device)),

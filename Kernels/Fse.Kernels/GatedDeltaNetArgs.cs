@@ -63,4 +63,21 @@ public sealed record GatedDeltaNetArgs
     public int ChunkSize { get; init; } = 64;
 
     public int Channels => 2 * KeyHeads * KeyDim + ValueHeads * ValueDim;
+
+    /// <summary>Throws when the tensors do not fit these dimensions and the batch's token count.</summary>
+    public void Validate(SequenceBatch batch)
+    {
+        int tokens = batch.TokenCount, channels = Channels, nk = KeyHeads, dk = KeyDim, nv = ValueHeads, dv = ValueDim;
+        if (nv % nk != 0) throw new ArgumentException($"{nv} value heads cannot share {nk} key heads.");
+        if (MixedQkv.ElementCount != (long)tokens * channels || Z.ElementCount != (long)tokens * nv * dv
+            || B.ElementCount != (long)tokens * nv || A.ElementCount != (long)tokens * nv || Output.ElementCount != (long)tokens * nv * dv)
+            throw Shapes("inputs", MixedQkv, Z, B, A, Output);
+        if (ConvWeight.ElementCount != (long)channels * ConvKernel || ConvState.Rank != 3 || ConvState.Dim(1) != channels || ConvState.Dim(2) != ConvKernel - 1)
+            throw Shapes("conv", ConvWeight, ConvState);
+        if (RecurrentState.Rank != 4 || RecurrentState.Dim(1) != nv || RecurrentState.Dim(2) != dk || RecurrentState.Dim(3) != dv)
+            throw Shapes("state", RecurrentState);
+    }
+
+    private static ArgumentException Shapes(string what, params Tensor[] ts) =>
+        new($"GatedDeltaNet {what}: incompatible shapes {string.Join(", ", ts.Select(t => t.ToString()))}.");
 }

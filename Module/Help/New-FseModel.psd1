@@ -7,7 +7,7 @@ Presets: qwen3-next-80b-a3b, qwen1.5-moe-a2.7b and glm-4.5-air carry the publish
 
 Weights depend only on the seed, the tensor name and the element index, so the same -Seed gives byte-identical files on any machine and thread count. Scales keep a forward pass stable: projections 1/sqrt(fan-in), norms near their identity, a decisive router. Generation streams over all cores with a few MB of memory per core; weights above 4 GB are sharded with a model.safetensors.index.json as save_pretrained writes them.
 
-Without -Tokenizer the checkpoint holds no tokenizer: it serves and benchmarks on token ids (random-token prompts need none). With -Tokenizer, tokenizer.json (and tokenizer_config.json beside it) is copied in after checking that every token id fits the preset's vocab_size; the check runs before any weight is written.
+Without -Tokenizer the checkpoint gets the module's built-in byte-level BPE tokenizer (tokenizer.json and tokenizer_config.json with a ChatML template), trained deterministically on an embedded English and arithmetic corpus and grown to exactly the preset's vocab_size, so text prompts, /tokenize and chat work; -NoTokenizer writes none (the checkpoint then works on token ids only). With -Tokenizer, tokenizer.json (and tokenizer_config.json beside it) is copied in after checking that every token id fits the preset's vocab_size; the check runs before any weight is written.
 '@
     Parameters  = @{
         Preset    = 'The model preset: qwen3-next-80b-a3b, qwen1.5-moe-a2.7b, glm-4.5-air, tiny-qwen3-next, tiny-qwen2-moe or tiny-glm4-moe. Tab completion offers the names. Accepts pipeline input by value and by property name.'
@@ -16,7 +16,8 @@ Without -Tokenizer the checkpoint holds no tokenizer: it serves and benchmarks o
         Seed      = 'The seed of the random weights (default 0). The same seed gives byte-identical files.'
         DType     = 'The element type of the weights: bfloat16, float16 or float32 (BF16 rounds to nearest even). Defaults to the preset''s own: bfloat16 for the real models, float32 for the tiny ones. GLM''s e_score_correction_bias is always float32, as in hub checkpoints.'
         Tokenizer = 'A tokenizer.json file, or a directory holding one, to copy into the checkpoint (with tokenizer_config.json when it lies beside it). Every token id must be below the preset''s vocab_size, else nothing is written and the error TokenIdOutOfRange is reported.'
-        Force     = 'Writes into a directory that is not empty: config.json, model*.safetensors and model.safetensors.index.json there are replaced (and tokenizer files when -Tokenizer is given); other files stay.'
+        NoTokenizer = 'Writes no tokenizer files: the checkpoint works on token ids only (a tokenizer left in the directory from before is kept, with a warning when its ids do not fit).'
+        Force     = 'Writes into a directory that is not empty: config.json, model*.safetensors and model.safetensors.index.json there are replaced (and the tokenizer files unless -NoTokenizer); other files stay.'
     }
     Inputs      = @{ 'System.String' = 'A preset name.'; 'System.Management.Automation.PSObject' = 'An object with Preset, Path, Layers, Seed or DType properties.' }
     Outputs     = @{ 'Fse.Runtime.FseModelInfo' = 'The written checkpoint, as Get-FseModel describes it.' }

@@ -7,7 +7,7 @@ namespace Fse.Kernels.Tests;
 /// What every backend must compute, checked against float64 references on fresh random inputs. A backend's test
 /// class derives from this and says how to make the backend.
 /// </summary>
-public abstract class BackendContract
+public abstract partial class BackendContract
 {
     protected abstract IBackend CreateBackend();
 
@@ -121,8 +121,8 @@ public abstract class BackendContract
                 {
                     double angle = (float)(1.0 / Math.Pow(10000, 2.0 * i / rot)) * (double)batch.Positions[t];
                     double a = x[o + i], c = x[o + i + rot / 2];
-                    Assert.Equal(a * Math.Cos(angle) - c * Math.Sin(angle), got[o + i], 4);
-                    Assert.Equal(c * Math.Cos(angle) + a * Math.Sin(angle), got[o + i + rot / 2], 4);
+                    Assert.Equal(a * Math.Cos(angle) - c * Math.Sin(angle), got[o + i], 1e-4);
+                    Assert.Equal(c * Math.Cos(angle) + a * Math.Sin(angle), got[o + i + rot / 2], 1e-4);
                 }
                 for (int i = rot; i < hd; i++) Assert.Equal(x[o + i], got[o + i]);
             }
@@ -192,7 +192,7 @@ public abstract class BackendContract
                     {
                         double want = 0;
                         for (int j = 0; j <= p; j++) want += pr[j] * v[s][(j * kvHeads + kvh) * hd + d];
-                        Assert.Equal(want, got[s][(p * heads + h) * hd + d], 5);
+                        Assert.Equal(want, got[s][(p * heads + h) * hd + d], 1e-5);
                     }
                 }
     }
@@ -205,9 +205,15 @@ public abstract class BackendContract
     {
         using var b = CreateBackend();
         var rng = new Random(5);
-        int nk = 2, dk = 8, nv = 4, dv = 6, kernel = 4, channels = 2 * nk * dk + nv * dv;
-        int[] lengths = [23, 11];
-        int[] split = [17, 1];   // a long first step (several 8-token chunks) then the rest
+        // A long first step (several 8-token chunks), then the rest.
+        CheckGatedDeltaNet(b, rng, form, nk: 2, dk: 8, nv: 4, dv: 6, kernel: 4, lengths: [23, 11], split: [17, 1], slots: [2, 0], stateSlots: 3, chunk: 8);
+    }
+
+    /// <summary>Feeds each sequence's tokens in two steps (split[s] tokens, then the rest) and compares every output with the float64 recurrence.</summary>
+    private static void CheckGatedDeltaNet(IBackend b, Random rng, DeltaRuleForm form, int nk, int dk, int nv, int dv, int kernel,
+        int[] lengths, int[] split, int[] slots, int stateSlots, int chunk)
+    {
+        int channels = 2 * nk * dk + nv * dv;
         var mixed = lengths.Select(n => Random(rng, n * channels, 2f)).ToArray();
         var z = lengths.Select(n => Random(rng, n * nv * dv, 2f)).ToArray();
         var bb = lengths.Select(n => Random(rng, n * nv, 2f)).ToArray();
@@ -220,15 +226,14 @@ public abstract class BackendContract
         using var aLogT = b.Upload(aLog, nv);
         using var dtT = b.Upload(dtBias, nv);
         using var nwT = b.Upload(normW, dv);
-        using var convState = b.Allocate(DType.F32, 3, channels, kernel - 1);
-        using var recState = b.Allocate(DType.F32, 3, nv, dk, dv);
-        int[] slots = [2, 0];
+        using var convState = b.Allocate(DType.F32, stateSlots, channels, kernel - 1);
+        using var recState = b.Allocate(DType.F32, stateSlots, nv, dk, dv);
         var got = lengths.Select(n => new float[n * nv * dv]).ToArray();
         for (int step = 0; step < 2; step++)
         {
             var starts = new List<int> { 0 };
             var rows = new List<(int S, int P)>();
-            for (int s = 0; s < 2; s++)
+            for (int s = 0; s < lengths.Length; s++)
             {
                 int from = step == 0 ? 0 : split[s], to = step == 0 ? split[s] : lengths[s];
                 for (int p = from; p < to; p++) rows.Add((s, p));
@@ -241,18 +246,18 @@ public abstract class BackendContract
             using var bt = b.Upload(Gather(bb, nv), t, nv);
             using var at = b.Upload(Gather(aa, nv), t, nv);
             using var o = b.Allocate(DType.F32, t, nv * dv);
-            var batch = new SequenceBatch([.. starts], [.. rows.Select(r => r.P)], [0, 1], 1, 64, slots, [step == 0, step == 0]);
+            var batch = new SequenceBatch([.. starts], [.. rows.Select(r => r.P)], [.. Enumerable.Range(0, lengths.Length)], 1, 64, slots, [.. lengths.Select(_ => step == 0)]);
             b.GatedDeltaNet(new GatedDeltaNetArgs
             {
                 KeyHeads = nk, KeyDim = dk, ValueHeads = nv, ValueDim = dv, ConvKernel = kernel, NormEps = 1e-6f,
                 MixedQkv = mt, Z = zt, B = bt, A = at, ConvWeight = convW, ALog = aLogT, DtBias = dtT, NormWeight = nwT,
-                ConvState = convState, RecurrentState = recState, Output = o, Form = form, ChunkSize = 8,
+                ConvState = convState, RecurrentState = recState, Output = o, Form = form, ChunkSize = chunk,
             }, batch);
             var os = Download(b, o);
             for (int i = 0; i < t; i++) os.AsSpan(i * nv * dv, nv * dv).CopyTo(got[rows[i].S].AsSpan(rows[i].P * nv * dv));
         }
 
-        for (int s = 0; s < 2; s++)
+        for (int s = 0; s < lengths.Length; s++)
         {
             int n = lengths[s];
             // conv + silu
@@ -329,12 +334,12 @@ public abstract class BackendContract
             for (int j = 0; j < k; j++)
             {
                 Assert.Equal(top[j], gotIds[i * (k + shared) + j]);
-                Assert.Equal(renormalize ? p[top[j]] / sum : p[top[j]], gotW[i * (k + shared) + j], 5);
+                Assert.Equal(renormalize ? p[top[j]] / sum : p[top[j]], gotW[i * (k + shared) + j], 1e-5);
             }
             for (int s = 0; s < shared; s++)
             {
                 Assert.Equal(e + s, gotIds[i * (k + shared) + k + s]);
-                Assert.Equal(Sigmoid(logits[i * (e + shared) + e + s]), gotW[i * (k + shared) + k + s], 5);
+                Assert.Equal(Sigmoid(logits[i * (e + shared) + e + s]), gotW[i * (k + shared) + k + s], 1e-5);
             }
         }
     }
@@ -372,7 +377,7 @@ public abstract class BackendContract
             {
                 Assert.Equal(top[j], gotIds[i * (k + shared) + j]);
                 double want = (renormalize ? scores[top[j]] / sum : scores[top[j]]) * scale;
-                Assert.Equal(want, gotW[i * (k + shared) + j], 5);
+                Assert.Equal(want, gotW[i * (k + shared) + j], 1e-5);
             }
             for (int s = 0; s < shared; s++)
             {

@@ -30,7 +30,11 @@ Describe 'New-FseModel' {
         $m.Experts | Should -Be $Experts
         $m.SharedExpertSlots | Should -Be $Slots
         $m.DType | Should -Be 'float32'
-        $m.HasTokenizer | Should -BeFalse
+        $m.HasTokenizer | Should -BeTrue
+        # The built-in tokenizer covers exactly the preset's vocabulary and round-trips text.
+        $ids = ConvertTo-FseToken -Tokenizer $dir -Text 'Tom has 3 apples and buys 12 more.'
+        ($ids | Measure-Object -Maximum).Maximum | Should -BeLessThan $m.VocabSize
+        ConvertFrom-FseToken -Tokenizer $dir -TokenIds $ids | Should -Be 'Tom has 3 apples and buys 12 more.'
         Join-Path $dir 'config.json' | Should -Exist
         Join-Path $dir 'model.safetensors' | Should -Exist
         $again = Get-FseModel $dir
@@ -92,6 +96,12 @@ Describe 'New-FseModel' {
         $null = New-FseModel tiny-glm4-moe $c -Seed 43 -DType bfloat16
         Get-DirectoryHash $b | Should -Be (Get-DirectoryHash $a)
         (Get-FileHash (Join-Path $c 'model.safetensors')).Hash | Should -Not -Be (Get-FileHash (Join-Path $a 'model.safetensors')).Hash
+    }
+
+    It 'writes no tokenizer with -NoTokenizer' {
+        $dir = Join-Path $TestDrive 'no-tokenizer'
+        (New-FseModel -Preset tiny-qwen2-moe -Path $dir -NoTokenizer).HasTokenizer | Should -BeFalse
+        Join-Path $dir 'tokenizer.json' | Should -Not -Exist
     }
 
     It 'copies a tokenizer that fits the vocabulary' {

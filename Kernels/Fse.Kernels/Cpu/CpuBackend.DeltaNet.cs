@@ -8,14 +8,7 @@ public sealed unsafe partial class CpuBackend
     {
         int tokens = batch.TokenCount, channels = a.Channels, kernel = a.ConvKernel;
         int nk = a.KeyHeads, dk = a.KeyDim, nv = a.ValueHeads, dv = a.ValueDim;
-        if (nv % nk != 0) throw new ArgumentException($"{nv} value heads cannot share {nk} key heads.");
-        if (a.MixedQkv.ElementCount != (long)tokens * channels || a.Z.ElementCount != (long)tokens * nv * dv
-            || a.B.ElementCount != (long)tokens * nv || a.A.ElementCount != (long)tokens * nv || a.Output.ElementCount != (long)tokens * nv * dv)
-            throw Shapes("GatedDeltaNet inputs", a.MixedQkv, a.Z, a.B, a.A, a.Output);
-        if (a.ConvWeight.ElementCount != (long)channels * kernel || a.ConvState.Rank != 3 || a.ConvState.Dim(1) != channels || a.ConvState.Dim(2) != kernel - 1)
-            throw Shapes("GatedDeltaNet conv", a.ConvWeight, a.ConvState);
-        if (a.RecurrentState.Rank != 4 || a.RecurrentState.Dim(1) != nv || a.RecurrentState.Dim(2) != dk || a.RecurrentState.Dim(3) != dv)
-            throw Shapes("GatedDeltaNet state", a.RecurrentState);
+        a.Validate(batch);
 
         var conv = new float[(long)tokens * channels];
         var g = new float[tokens * nv];

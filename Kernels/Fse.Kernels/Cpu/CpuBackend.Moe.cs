@@ -7,7 +7,7 @@ public sealed unsafe partial class CpuBackend
     public void RouteSoftmax(Tensor logits, int experts, int topK, bool renormalize, int sharedSlots, Tensor ids, Tensor weights)
     {
         int width = logits.Dim(-1), tokens = checked((int)logits.Rows), slots = topK + sharedSlots;
-        CheckRouting(width, experts, sharedSlots, topK, tokens, slots, ids, weights, sharedColumns: true);
+        RoutingShapes.Check(width, experts, sharedSlots, topK, tokens, slots, ids, weights, sharedColumns: true);
         var l = C(logits).F32;
         var id = C(ids).I32;
         var w = C(weights).F32;
@@ -32,7 +32,7 @@ public sealed unsafe partial class CpuBackend
     public void RouteSigmoidGrouped(Tensor logits, Tensor bias, int topK, int groups, int topkGroups, bool renormalize, float scale, int sharedSlots, Tensor ids, Tensor weights)
     {
         int experts = logits.Dim(-1), tokens = checked((int)logits.Rows), slots = topK + sharedSlots;
-        CheckRouting(experts, experts, sharedSlots, topK, tokens, slots, ids, weights, sharedColumns: false);
+        RoutingShapes.Check(experts, experts, sharedSlots, topK, tokens, slots, ids, weights, sharedColumns: false);
         if (bias.ElementCount != experts || groups < 1 || experts % groups != 0 || topkGroups < 1 || topkGroups > groups)
             throw new ArgumentException($"Grouped routing of {experts} experts in {groups} groups keeping {topkGroups}, bias {bias}.");
         var l = C(logits).F32;
@@ -104,25 +104,10 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    private static void CheckRouting(int width, int experts, int shared, int topK, int tokens, int slots, Tensor ids, Tensor weights, bool sharedColumns)
-    {
-        if (topK < 1 || topK > experts) throw new ArgumentException($"top-k {topK} of {experts} experts.");
-        if (sharedColumns && width != experts + shared) throw new ArgumentException($"Router logits have {width} columns; {experts} experts + {shared} shared slots need {experts + shared}.");
-        if (ids.DType != DType.I32 || ids.ElementCount != (long)tokens * slots || weights.ElementCount != (long)tokens * slots)
-            throw new ArgumentException($"Routing outputs must be [{tokens}, {slots}]: ids {ids}, weights {weights}.");
-    }
-
     public ExpertSet CreateExpertSet(IReadOnlyList<ExpertSlot> slots)
     {
-        if (slots.Count == 0) throw new ArgumentException("An expert set needs at least one slot.");
-        int width = slots[0].Gate.Shape[0], hidden = slots[0].Gate.Shape[1];
-        var list = new List<(CpuTensor Gate, CpuTensor Up, CpuTensor Down)>();
-        foreach (var s in slots)
-        {
-            if (!s.Gate.Shape.SequenceEqual(new[] { width, hidden }) || !s.Up.Shape.SequenceEqual(new[] { width, hidden }) || !s.Down.Shape.SequenceEqual(new[] { hidden, width }))
-                throw new ArgumentException($"Expert slot {list.Count} has gate {s.Gate}, up {s.Up}, down {s.Down}; expected [{width}, {hidden}] and [{hidden}, {width}].");
-            list.Add((CpuTensor.View(s.Gate), CpuTensor.View(s.Up), CpuTensor.View(s.Down)));
-        }
+        var (width, hidden, _) = ExpertSlot.CheckUniform(slots);
+        var list = slots.Select(s => (CpuTensor.View(s.Gate), CpuTensor.View(s.Up), CpuTensor.View(s.Down))).ToList();
         return new CpuExpertSet(list, hidden, width);
     }
 

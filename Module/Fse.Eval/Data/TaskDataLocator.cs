@@ -10,6 +10,8 @@ public static class TaskDataLocator
 {
     public static string ResolveFolder(EvalTaskDefinition task, string? dataPath)
     {
+        if (task.Generated is not null)
+            throw new ArgumentException($"The task '{task.Name}' generates its data ({task.Generated}); it has no data folder.", nameof(task));
         if (!string.IsNullOrEmpty(dataPath)) return CheckFolder(task, dataPath, "the given data folder");
         if (task.DataPathVariable is { } variable && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnv)
             return CheckFolder(task, fromEnv, $"{variable}");

@@ -18,7 +18,7 @@ public sealed record AccuracyPromptItem(int Index, string Prompt, string Referen
 /// </summary>
 public sealed class AccuracyPlan
 {
-    private AccuracyPlan(EvalTaskDefinition task, string dataFolder, int numFewshot, long seed, int? limit, int documents, IReadOnlyList<AccuracyPromptItem> items)
+    private AccuracyPlan(EvalTaskDefinition task, string? dataFolder, int numFewshot, long seed, int? limit, int documents, IReadOnlyList<AccuracyPromptItem> items)
     {
         Task = task;
         DataFolder = dataFolder;
@@ -30,7 +30,8 @@ public sealed class AccuracyPlan
     }
 
     public EvalTaskDefinition Task { get; }
-    public string DataFolder { get; }
+    /// <summary>The folder the data files were read from; null for a task whose data is generated.</summary>
+    public string? DataFolder { get; }
     public int NumFewshot { get; }
     public long Seed { get; }
     public int? Limit { get; }
@@ -40,7 +41,7 @@ public sealed class AccuracyPlan
 
     public IReadOnlyList<AccuracyPromptItem> Items { get; }
 
-    /// <param name="dataPath">The data folder; null to use the task's environment variable or its file's folder.</param>
+    /// <param name="dataPath">The data folder; null to use the task's environment variable or its file's folder. Generated tasks ignore it.</param>
     /// <param name="numFewshot">Overrides the task's num_fewshot.</param>
     /// <param name="limit">Takes the first n test documents.</param>
     /// <param name="seed">The few-shot sampler's seed (lm-eval's fewshot_random_seed, 1234 by default).</param>
@@ -49,23 +50,9 @@ public sealed class AccuracyPlan
         if (limit is < 1) throw new ArgumentOutOfRangeException(nameof(limit), "The limit must be at least 1.");
         int shots = numFewshot ?? task.NumFewshot;
         if (shots < 0) throw new ArgumentOutOfRangeException(nameof(numFewshot), "The number of few-shot examples must be 0 or more.");
-        var folder = TaskDataLocator.ResolveFolder(task, dataPath);
-        var required = task.RequiredFields;
-        var testPath = Path.Combine(folder, task.TestFile);
-        var test = JsonlDataset.Load(testPath, required);
-        if (test.Count == 0)
-            throw new EvalTaskException(EvalTaskErrorKind.MalformedData, $"The data file '{testPath}' holds no documents.", testPath);
-
-        FewshotSampler? sampler = null;
-        if (shots > 0)
-        {
-            if (task.FewshotFile is null)
-                throw new EvalTaskException(EvalTaskErrorKind.InvalidDefinition, $"The task '{task.Name}' names no few-shot file, so it cannot run {shots}-shot.");
-            var fewshotPath = Path.Combine(folder, task.FewshotFile);
-            bool same = string.Equals(Path.GetFullPath(fewshotPath), Path.GetFullPath(testPath), StringComparison.Ordinal);
-            var pool = same ? test : JsonlDataset.Load(fewshotPath, required);
-            sampler = new FewshotSampler(pool, task.Sampler, seed, same);
-        }
+        var docs = TaskDocuments.Load(task, dataPath, withFewshot: shots > 0);
+        var test = docs.Test;
+        var sampler = docs.Fewshot is { } pool ? new FewshotSampler(pool, task.Sampler, seed, docs.FewshotIsTest) : null;
 
         int count = Math.Min(limit ?? test.Count, test.Count);
         var items = new AccuracyPromptItem[count];
@@ -75,6 +62,6 @@ public sealed class AccuracyPlan
             var examples = sampler?.Sample(shots, doc) ?? [];
             items[i] = new AccuracyPromptItem(doc.Index, PromptBuilder.Build(task, doc, examples), task.DocToTarget.Render(doc), [.. examples.Select(e => e.Index)]);
         }
-        return new AccuracyPlan(task, folder, shots, seed, limit, test.Count, items);
+        return new AccuracyPlan(task, docs.DataFolder, shots, seed, limit, test.Count, items);
     }
 }

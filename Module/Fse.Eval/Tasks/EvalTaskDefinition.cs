@@ -39,14 +39,17 @@ public sealed class EvalTaskDefinition
 
     public FewshotSamplerKind Sampler { get; init; } = FewshotSamplerKind.Default;
 
-    /// <summary>The scored split: a JSONL file, relative to the data folder unless absolute.</summary>
-    public required string TestFile { get; init; }
+    /// <summary>The scored split: a JSONL file, relative to the data folder unless absolute; null when the data is <see cref="Generated"/>.</summary>
+    public string? TestFile { get; init; }
 
-    /// <summary>The few-shot split, relative to the data folder unless absolute; null when the task is zero-shot only.</summary>
+    /// <summary>The few-shot split, relative to the data folder unless absolute; null when the task is zero-shot only or its data is generated.</summary>
     public string? FewshotFile { get; init; }
 
     /// <summary>An environment variable naming the data folder when none is given (FSE_GSM8K_PATH for gsm8k).</summary>
     public string? DataPathVariable { get; init; }
+
+    /// <summary>The generator that makes both splits (the built-in arith task); null when the data is read from files.</summary>
+    public GeneratedData? Generated { get; init; }
 
     /// <summary>Generation stops at any of these (sent as <c>stop</c>, and applied client-side too).</summary>
     public IReadOnlyList<string> Until { get; init; } = [];

@@ -10,8 +10,10 @@ namespace Fse.Eval.Tasks;
 /// <c>doc_to_target</c>, <c>target_delimiter</c>, <c>fewshot_delimiter</c>, <c>num_fewshot</c>,
 /// <c>fewshot_config.sampler</c>, <c>generation_kwargs</c>, <c>metric_list</c>, <c>filter_list</c>,
 /// <c>metadata.version</c>) plus a <c>data</c> object naming the JSONL files (<c>test</c>, <c>fewshot</c>) and an
-/// optional <c>path_env</c>. A file may hold one object, an array of them, or one per line (JSONL). Unknown keys are
-/// errors, so a misspelt key cannot silently change a score; lm-eval's dataset-hub keys are accepted and ignored.
+/// optional <c>path_env</c>, or a built-in generator (<c>generator</c>, <c>seed</c>, <c>test_size</c>,
+/// <c>fewshot_size</c>; see <see cref="GeneratedDocuments"/>). A file may hold one object, an array of them, or one per
+/// line (JSONL). Unknown keys are errors, so a misspelt key cannot silently change a score; lm-eval's dataset-hub keys
+/// are accepted and ignored.
 /// </summary>
 public static class EvalTaskParser
 {
@@ -108,10 +110,27 @@ public static class EvalTaskParser
         if (o.Int("repeats") is { } repeats && repeats != 1)
             throw o.Error("repeats other than 1 are not supported");
 
-        var data = o.Object("data") ?? throw o.Error("the 'data' object (with at least 'test', the JSONL file to score) is missing");
-        var testFile = data.RequiredString("test");
-        var fewshotFile = data.String("fewshot");
-        var pathEnv = data.String("path_env");
+        var data = o.Object("data") ?? throw o.Error("the 'data' object (with 'test', the JSONL file to score, or 'generator') is missing");
+        string? testFile = null, fewshotFile = null, pathEnv = null;
+        GeneratedData? generated = null;
+        if (data.String("generator") is { } generator)
+        {
+            if (!GeneratedDocuments.IsKnown(generator))
+                throw data.Error($"the data generator '{generator}' is not built in ({string.Join(", ", GeneratedDocuments.Names)})");
+            var seed = data.Long("seed") ?? throw data.Error("'seed' (an integer ≥ 0) is missing: generated data needs one");
+            if (seed < 0) throw data.Error("'seed' must be 0 or more");
+            var testSize = data.Int("test_size") ?? throw data.Error("'test_size' (the number of documents to score) is missing");
+            if (testSize < 1) throw data.Error("'test_size' must be at least 1");
+            var fewshotSize = data.Int("fewshot_size") ?? 0;
+            if (fewshotSize < 0) throw data.Error("'fewshot_size' must be 0 or more");
+            generated = new GeneratedData(generator, seed, testSize, fewshotSize);
+        }
+        else
+        {
+            testFile = data.RequiredString("test");
+            fewshotFile = data.String("fewshot");
+            pathEnv = data.String("path_env");
+        }
         data.EnsureNoOtherKeys();
 
         var numFewshot = o.Int("num_fewshot") ?? 0;
@@ -203,6 +222,7 @@ public static class EvalTaskParser
             TestFile = testFile,
             FewshotFile = fewshotFile,
             DataPathVariable = pathEnv,
+            Generated = generated,
             Until = until,
             MaxGenTokens = maxGen,
             Temperature = temperature,
@@ -211,8 +231,10 @@ public static class EvalTaskParser
             SourcePath = sourcePath,
         };
         o.EnsureNoOtherKeys();
-        if (task.NumFewshot > 0 && task.FewshotFile is null)
+        if (task.NumFewshot > 0 && generated is null && task.FewshotFile is null)
             throw o.Error("num_fewshot is above 0 but data.fewshot names no few-shot file");
+        if (generated is not null && task.NumFewshot > generated.FewshotSize)
+            throw o.Error($"num_fewshot {task.NumFewshot} is above data.fewshot_size {generated.FewshotSize}");
         return task;
     }
 
@@ -287,6 +309,13 @@ public static class EvalTaskParser
         {
             null => null,
             { ValueKind: JsonValueKind.Number } v when v.TryGetInt32(out var i) => i,
+            _ => throw Error($"'{key}' must be an integer"),
+        };
+
+        public long? Long(string key) => Get(key) switch
+        {
+            null => null,
+            { ValueKind: JsonValueKind.Number } v when v.TryGetInt64(out var i) => i,
             _ => throw Error($"'{key}' must be an integer"),
         };
 

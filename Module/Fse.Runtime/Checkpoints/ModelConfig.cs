@@ -145,8 +145,9 @@ public sealed record ModelConfig
         int layers = Positive(j, "num_hidden_layers");
         int headDim = j.TryInt("head_dim") ?? hidden / heads;
         double defaultPrf = arch switch { ModelArchitecture.Qwen3Next => 0.25, ModelArchitecture.Glm4Moe => 0.5, _ => 1.0 };
-        double prf = j.TryDouble("partial_rotary_factor") ?? rope?.TryDouble("partial_rotary_factor") ?? defaultPrf;
-        double theta = j.TryDouble("rope_theta") ?? rope?.TryDouble("rope_theta") ?? 10000.0;
+        // transformers 5.x reads rope_parameters and may leave a stale top-level copy beside it: the nested value wins.
+        double prf = rope?.TryDouble("partial_rotary_factor") ?? j.TryDouble("partial_rotary_factor") ?? defaultPrf;
+        double theta = rope?.TryDouble("rope_theta") ?? j.TryDouble("rope_theta") ?? 10000.0;
         if (prf <= 0 || prf > 1) throw j.Invalid("partial_rotary_factor", $"is {prf}; it must lie in (0, 1]");
 
         int moeInter = j.Int("moe_intermediate_size", 0);

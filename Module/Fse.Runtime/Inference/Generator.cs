@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Fse.Kernels;
 using Fse.Runtime.Models;
+using Fse.Runtime.Moe;
 
 namespace Fse.Runtime.Inference;
 
@@ -20,13 +21,13 @@ public sealed class Generator(CausalLm model, int blockSize = 16)
     public CausalLm Model => model;
 
     /// <summary>Logits for every position of <paramref name="tokens"/> from one prefill step: [positions][vocab].</summary>
-    public float[][] Logits(int[] tokens)
+    public float[][] Logits(int[] tokens, IRoutingObserver? observer = null)
     {
         if (tokens.Length == 0) throw new ArgumentException("At least one token is needed.", nameof(tokens));
         int v = model.Config.VocabSize, blocks = (tokens.Length + blockSize - 1) / blockSize;
         using var state = new ModelState(model.Config, model.Backend, blocks, blockSize, 1);
         var logits = new float[(long)tokens.Length * v];
-        model.Forward(tokens, SequenceBatch.Single(0, tokens.Length, blockSize, blocks), state, Enumerable.Range(0, tokens.Length).ToArray(), logits);
+        model.Forward(tokens, SequenceBatch.Single(0, tokens.Length, blockSize, blocks), state, Enumerable.Range(0, tokens.Length).ToArray(), logits, observer);
         return Enumerable.Range(0, tokens.Length).Select(i => logits.AsSpan(i * v, v).ToArray()).ToArray();
     }
 

@@ -17,7 +17,7 @@ public sealed class CausalLm : IDisposable
     private readonly DecoderLayer[] _layers;
     private readonly Tensor _embed, _norm, _lmHead;
 
-    private CausalLm(ModelConfig config, IBackend backend, ITensorSource source, FseMode fse)
+    private CausalLm(ModelConfig config, IBackend backend, ITensorSource source, FseMode fse, WeightPlanOptions? plan)
     {
         Config = config;
         Backend = backend;
@@ -30,7 +30,7 @@ public sealed class CausalLm : IDisposable
             _norm = _weights.Vector("model.norm.weight", h);
             _lmHead = config.TieWordEmbeddings ? _embed : _weights.Matrix("lm_head.weight", v, h);
             _layers = new DecoderLayer[config.NumLayers];
-            for (int i = 0; i < config.NumLayers; i++) _layers[i] = new DecoderLayer(config, _weights, i, fse, _owned.Add);
+            for (int i = 0; i < config.NumLayers; i++) _layers[i] = new DecoderLayer(config, _weights, i, fse, _owned.Add, plan);
         }
         catch
         {
@@ -48,7 +48,11 @@ public sealed class CausalLm : IDisposable
     public IReadOnlyList<MoeBlock> MoeBlocks => _layers.Where(l => l.Moe is not null).Select(l => l.Moe!).ToArray();
 
     /// <summary>Loads every weight of <paramref name="config"/> from <paramref name="source"/> with the given FSE plan.</summary>
-    public static CausalLm Load(ModelConfig config, ITensorSource source, IBackend backend, FseMode fse) => new(config, backend, source, fse);
+    public static CausalLm Load(ModelConfig config, ITensorSource source, IBackend backend, FseMode fse) => new(config, backend, source, fse, null);
+
+    /// <summary>Loads with a deliberately altered weight plan (tests of the checks that must catch it).</summary>
+    internal static CausalLm Load(ModelConfig config, ITensorSource source, IBackend backend, FseMode fse, WeightPlanOptions plan) =>
+        new(config, backend, source, fse, plan);
 
     /// <summary>Which Gated DeltaNet form linear-attention layers use for multi-token chunks (tests compare them).</summary>
     public DeltaRuleForm DeltaRuleForm

@@ -12,7 +12,7 @@ internal sealed class DecoderLayer
     private readonly int _index;
     private readonly Tensor _inputNorm, _postNorm;
 
-    public DecoderLayer(ModelConfig c, WeightLoader w, int index, FseMode fse, Action<IDisposable> own)
+    public DecoderLayer(ModelConfig c, WeightLoader w, int index, FseMode fse, Action<IDisposable> own, WeightPlanOptions? plan = null)
     {
         _c = c;
         _index = index;
@@ -23,7 +23,7 @@ internal sealed class DecoderLayer
         else Linear = new LinearAttention(c, w, p + "linear_attn.");
         if (c.FeedForwardOf(index) == FeedForwardKind.Moe)
         {
-            var (router, runner) = MoeWeightPlan.Build(c, w, p + "mlp.", fse, own);
+            var (router, runner) = MoeWeightPlan.Build(c, w, p + "mlp.", fse, own, plan);
             Moe = new MoeBlock(index, router, runner);
         }
         else

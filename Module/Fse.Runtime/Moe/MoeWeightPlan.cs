@@ -14,7 +14,8 @@ namespace Fse.Runtime.Moe;
 /// </summary>
 public static class MoeWeightPlan
 {
-    internal static (MoeRouter Router, MoeRunner Runner) Build(ModelConfig c, WeightLoader w, string prefix, FseMode fse, Action<IDisposable> own)
+    internal static (MoeRouter Router, MoeRunner Runner) Build(ModelConfig c, WeightLoader w, string prefix, FseMode fse, Action<IDisposable> own,
+        WeightPlanOptions? options = null)
     {
         int h = c.HiddenSize, e = c.NumExperts, width = c.MoeIntermediateSize;
         var slots = new List<ExpertSlot>(e + c.SharedExpertSlots);
@@ -43,6 +44,8 @@ public static class MoeWeightPlan
                 : w.Keep(w.Backend.Upload(gateHost));
             var experts = w.Backend.CreateExpertSet(slots);
             own(experts);
+            if (options?.DropSharedExpertSlots == true)
+                return (new MoeRouter(c, w.Keep(w.Backend.Upload(gateHost)), bias, 0), new MoeRunner(experts, null, null));
             return (new MoeRouter(c, routerWeight, bias, s), new MoeRunner(experts, null, null));
         }
         else
@@ -77,4 +80,17 @@ public static class MoeWeightPlan
         WeightLoader.ToF32(t, values);
         return w.FromF32(values, dtype, t.Shape);
     }
+}
+
+/// <summary>
+/// Deliberate deviations from the weight plan, for tests only: each recreates a failure SEMANTICS.md §2 says must be
+/// caught, so a test can show that its check catches it.
+/// </summary>
+internal sealed record WeightPlanOptions
+{
+    /// <summary>
+    /// FSE on, but the routing output has only the k routed slots: the shared expert sits in its expert slots and
+    /// is never selected, and nothing runs it beside them. The model silently loses the shared expert.
+    /// </summary>
+    public bool DropSharedExpertSlots { get; init; }
 }

@@ -57,6 +57,17 @@ public class ModelConfigTests
     }
 
     [Fact]
+    public void RopeParametersWinOverAStaleTopLevelCopy()
+    {
+        // What transformers 5.17 saved for the default model: rope_parameters holds what HF uses (0.5), the top level a stale 0.25.
+        var json = Qwen3NextHub.Replace("\"rope_theta\": 10000000, \"partial_rotary_factor\": 0.25,",
+            "\"rope_theta\": 7, \"partial_rotary_factor\": 0.25, \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 10000, \"partial_rotary_factor\": 0.5},");
+        var c = ModelConfig.Parse(json, "config.json");
+        Assert.Equal(0.5, c.PartialRotaryFactor);
+        Assert.Equal(10000, c.RopeTheta);
+    }
+
+    [Fact]
     public void ExplicitLayerTypesWin()
     {
         var json = Qwen3NextHub.Replace("\"num_hidden_layers\": 48", "\"num_hidden_layers\": 3")

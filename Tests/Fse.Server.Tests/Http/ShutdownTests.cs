@@ -82,7 +82,7 @@ public sealed class ShutdownTests
 
     [Theory]
     [InlineData(1, "cannot serve", "--model", "/no/such/checkpoint")]
-    [InlineData(1, "no CUDA backend in this build", "--model", "tiny-qwen3-next", "--device", "cuda")]
+    [InlineData(1, "No CUDA device", "--model", "tiny-qwen3-next", "--device", "cuda")]
     [InlineData(2, "Unknown option --frobnicate", "--model", "tiny-qwen3-next", "--frobnicate", "3")]
     [InlineData(1, "max-model-len", "--model", "tiny-qwen3-next", "--max-model-len", "100000")]
     public async Task StartupFailuresExitNonZeroWithTheReasonOnStderr(int code, string text, params string[] args)

@@ -1,0 +1,64 @@
+using Fse.Kernels.Cuda.Device;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Fse.Kernels.Cuda;
+
+public sealed partial class CudaBackend
+{
+    public void Rope(Tensor x, SequenceBatch batch, int rotaryDim, float theta)
+    {
+        var xs = T(x).F32;
+        if (x.Rank != 3 || x.Dim(0) != batch.TokenCount || rotaryDim > x.Dim(2) || rotaryDim % 2 != 0)
+            throw new ArgumentException($"Rope expects [tokens={batch.TokenCount}, heads, headDim ≥ {rotaryDim}], got {x}.");
+        int heads = x.Dim(1), hd = x.Dim(2), half = rotaryDim / 2;
+        if (half == 0 || batch.TokenCount == 0) return;
+        var (cos, sin) = Batch(batch).Rope(rotaryDim, theta);
+        _k.Rope(Linear((long)batch.TokenCount * heads * half), xs, cos, sin, batch.TokenCount, heads, hd, half);
+    }
+
+    /// <summary>Largest partial-output workspace of the partitioned attention kernel (floats).</summary>
+    private const long PartFloats = 1 << 25;
+
+    /// <summary>
+    /// KV write, then one group per (token, head, context partition) with an online softmax, and a merge of the partitions
+    /// when there are several (flash-decoding). Prefill runs the same kernels: each query token reads its own causal
+    /// prefix, the step's keys written just before on the same stream.
+    /// </summary>
+    public void PagedAttention(Tensor q, Tensor k, Tensor v, Tensor keyCache, Tensor valueCache, SequenceBatch batch, float scale, Tensor output)
+    {
+        int tokens = batch.TokenCount;
+        if (q.Rank != 3 || k.Rank != 3 || q.Dim(0) != tokens || k.Dim(0) != tokens || v.ElementCount != k.ElementCount || output.ElementCount != q.ElementCount)
+            throw Shapes("PagedAttention", q, k, v, output);
+        int heads = q.Dim(1), hd = q.Dim(2), kvHeads = k.Dim(1);
+        if (heads % kvHeads != 0 || k.Dim(2) != hd || keyCache.Rank != 3 || keyCache.Dim(1) != kvHeads || keyCache.Dim(2) != hd
+            || valueCache.ElementCount != keyCache.ElementCount)
+            throw Shapes("PagedAttention", q, k, keyCache);
+        if (tokens == 0) return;
+        var args = new AttentionArgs
+        {
+            Q = T(q).F32, K = T(k).F32, V = T(v).F32, KeyCache = T(keyCache).F32, ValueCache = T(valueCache).F32, Out = T(output).F32,
+            Batch = Batch(batch).View, Heads = heads, KvHeads = kvHeads, HeadDim = hd, CacheSlots = keyCache.Dim(0), Scale = scale,
+            Status = _status.View,
+        };
+        // Partitions: enough to cover the longest context, capped so the partial outputs stay within PartFloats.
+        int keys = Math.Max(1, Options.AttentionPartitionKeys);
+        int longest = batch.Positions.Max() + 1;
+        long jobs = (long)tokens * heads;
+        int parts = (int)Math.Clamp(Math.Min((longest + keys - 1) / keys, PartFloats / (jobs * hd)), 1, int.MaxValue);
+        keys = (longest + parts - 1) / parts;
+        args.Partitions = parts;
+        args.PartitionKeys = keys;
+        if (parts > 1)
+        {
+            var ws = _ws.Get<float>(Scratch.AttentionParts, jobs * parts * (hd + 2));
+            args.PartOut = ws.SubView(0, jobs * parts * hd);
+            args.PartMax = ws.SubView(jobs * parts * hd, jobs * parts);
+            args.PartSum = ws.SubView(jobs * parts * (hd + 1), jobs * parts);
+        }
+        _k.WriteKv(Linear((long)tokens * kvHeads * hd), args);
+        int warps = Warps(_group);
+        _k.Attend(Rows(checked(jobs * parts), hd + warps * hd + 2 * warps), args);
+        if (parts > 1) _k.AttendCombine(new KernelConfig(checked((int)jobs), _group), args);
+    }
+}

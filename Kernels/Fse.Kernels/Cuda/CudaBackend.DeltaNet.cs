@@ -1,0 +1,49 @@
+using Fse.Kernels.Cuda.Device;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Fse.Kernels.Cuda;
+
+public sealed partial class CudaBackend
+{
+    /// <summary>
+    /// Conv (one thread per sequence × channel), q/k L2 norm, the recurrent delta rule (each value head's state in shared
+    /// memory while its group walks the tokens) and the gated RMSNorm: four launches. Every <see cref="DeltaRuleForm"/>
+    /// runs the recurrent kernel here; the forms differ only in rounding (the contract compares each with float64).
+    /// </summary>
+    public void GatedDeltaNet(GatedDeltaNetArgs a, SequenceBatch batch)
+    {
+        int tokens = batch.TokenCount, channels = a.Channels, kernel = a.ConvKernel;
+        int nk = a.KeyHeads, dk = a.KeyDim, nv = a.ValueHeads, dv = a.ValueDim;
+        a.Validate(batch);
+        if (tokens == 0) return;
+        int columns = DeltaColumns(dk, dv);
+        var args = new DeltaNetArgs
+        {
+            Mixed = T(a.MixedQkv).F32, ConvWeight = T(a.ConvWeight).F32, ConvState = T(a.ConvState).F32,
+            Conv = _ws.Get<float>(Scratch.ConvOut, (long)tokens * channels), Z = T(a.Z).F32, B = T(a.B).F32, A = T(a.A).F32,
+            ALog = T(a.ALog).F32, DtBias = T(a.DtBias).F32, NormWeight = T(a.NormWeight).F32, RecurrentState = T(a.RecurrentState).F32,
+            Output = T(a.Output).F32, Batch = Batch(batch).View, KeyHeads = nk, KeyDim = dk, ValueHeads = nv, ValueDim = dv,
+            Kernel = kernel, Channels = channels, StateSlots = Math.Min(a.ConvState.Dim(0), a.RecurrentState.Dim(0)), Columns = columns,
+            Status = _status.View,
+        };
+        _k.CausalConv(Linear((long)batch.SequenceCount * channels), args);
+        int warps = Warps(_group);
+        _k.QueryKeyL2(Rows((long)tokens * 2 * nk, warps), args.Conv, channels, nk, dk, 1f / MathF.Sqrt(dk));
+        int blocks = (dv + columns - 1) / columns;
+        _k.DeltaRule(new KernelConfig(batch.SequenceCount * nv * blocks, columns, SharedMemoryConfig.RequestDynamic<float>(dk * columns + 2 * dk)), args);
+        _k.GatedRmsNorm(Rows((long)tokens * nv, warps), args.Output, T(a.Z).F32, args.NormWeight, dv, a.NormEps);
+    }
+
+    /// <summary>Value columns per delta-rule group: a multiple of the warp size, at most the group limit, with the [dk, columns] state in shared memory.</summary>
+    private int DeltaColumns(int dk, int dv)
+    {
+        int warp = _acc.WarpSize;
+        int cols = Math.Min(Math.Min(128, _acc.MaxNumThreadsPerGroup), (dv + warp - 1) / warp * warp);
+        long limit = _acc.MaxSharedMemoryPerGroup;
+        while (cols > warp && (long)(dk * cols + 2 * dk) * sizeof(float) > limit) cols -= warp;
+        if ((long)(dk * cols + 2 * dk) * sizeof(float) > limit)
+            throw new NotSupportedException($"A key dimension of {dk} needs more shared memory per group than the {limit} bytes available.");
+        return cols;
+    }
+}

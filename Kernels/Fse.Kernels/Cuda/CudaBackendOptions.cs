@@ -1,0 +1,31 @@
+namespace Fse.Kernels.Cuda;
+
+/// <summary>
+/// How <see cref="CudaBackend.MatMul"/> picks its path by token count: cuBLAS from <see cref="CublasMinTokens"/> when it
+/// is loaded, else the GEMV kernel up to <see cref="GemvMaxTokens"/>, else the tiled kernel. The defaults come from the
+/// H100 measurements in BENCHMARKS.md ("CUDA kernels").
+/// </summary>
+public sealed record CudaBackendOptions
+{
+    /// <summary>Up to this many tokens (and below <see cref="CublasMinTokens"/>, or without cuBLAS) MatMul runs the GEMV kernel: one warp per output row, 128-bit weight loads.</summary>
+    public int GemvMaxTokens { get; init; } = 64;
+
+    /// <summary>From this many tokens on MatMul calls cuBLAS when it is loaded.</summary>
+    public int CublasMinTokens { get; init; } = 4;
+
+    /// <summary>Whether MatMul may use cuBLAS at all.</summary>
+    public bool UseCublas { get; init; } = true;
+
+    /// <summary>
+    /// Number of bf16 terms the F32 activations are split into for cuBLAS GEMMs on BF16 weights (each term one GEMM with
+    /// F32 accumulation; the terms are stacked into one GEMM, so the weight is read once): 1 is plain bf16 activations (what
+    /// serving engines do, ~1e-3 relative error), 3 reproduces F32 activations to ~24 bits.
+    /// </summary>
+    public int Bf16SplitTerms { get; init; } = 3;
+
+    /// <summary>
+    /// Keys per partition of the attention kernel (flash-decoding): a (token, head) whose context is longer is split over
+    /// several groups and merged by a second kernel, so a decode step with few tokens still fills the device.
+    /// </summary>
+    public int AttentionPartitionKeys { get; init; } = 256;
+}

@@ -1,0 +1,143 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Fse.Kernels.Cuda.Device;
+
+/// <summary>A step's sequence tables on the device (see <see cref="SequenceBatch"/>).</summary>
+public struct BatchView
+{
+    public ArrayView<int> SeqStart, Positions, BlockTable, SlotMapping, StateSlot, Reset, SeqOf;
+    public int Sequences, Tokens, MaxBlocksPerSeq, BlockSize;
+}
+
+public struct AttentionArgs
+{
+    public ArrayView<float> Q, K, V, KeyCache, ValueCache, Out;
+    public BatchView Batch;
+    public int Heads, KvHeads, HeadDim, CacheSlots;
+    public float Scale;
+    public ArrayView<int> Status;
+
+    /// <summary>Context partitions per (token, head) (flash-decoding); 1 writes <see cref="Out"/> directly.</summary>
+    public int Partitions, PartitionKeys;
+
+    /// <summary>Per (token, head, partition): running max, sum and the unnormalised output [hd], merged by <see cref="AttentionKernels.Combine"/>.</summary>
+    public ArrayView<float> PartMax, PartSum, PartOut;
+}
+
+public static class AttentionKernels
+{
+    /// <summary>Copies each token's k and v rows into the paged caches at its slot; one thread per element.</summary>
+    public static void WriteKv(AttentionArgs a)
+    {
+        int row = a.KvHeads * a.HeadDim;
+        int n = a.Batch.Tokens * row;
+        for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
+        {
+            int t = i / row, e = i - t * row;
+            int slot = a.Batch.SlotMapping[t];
+            if ((uint)slot >= (uint)a.CacheSlots)
+            {
+                a.Status[Status.BadCacheSlot] = 1;
+                continue;
+            }
+            a.KeyCache[(long)slot * row + e] = a.K[i];
+            a.ValueCache[(long)slot * row + e] = a.V[i];
+        }
+    }
+
+    /// <summary>
+    /// Causal attention of one (token, head, partition of PartitionKeys keys) per group over the token's sequence up to
+    /// its own position, through the block table. Each warp walks every warps-th key of the partition with an online
+    /// softmax (running max and sum, accumulator in shared memory); the warps are merged at the end, into the output when
+    /// there is one partition, else into the partition's (max, sum, unnormalised output) for <see cref="Combine"/>.
+    /// Shared: q [hd], acc [warps·hd], m and l [2·warps].
+    /// </summary>
+    public static void Attend(AttentionArgs a)
+    {
+        int hd = a.HeadDim, warps = Group.DimX / Warp.WarpSize, w = Warp.WarpIdx, lane = Warp.LaneIdx;
+        var shared = SharedMemory.GetDynamic<float>();
+        var q = shared.SubView(0, hd);
+        var acc = shared.SubView(hd, warps * hd);
+        var ml = shared.SubView(hd + warps * hd, 2 * warps);
+        int job = Grid.IdxX / a.Partitions, part = Grid.IdxX - job * a.Partitions;
+        int t = job / a.Heads, h = job - t * a.Heads;
+        int kvh = h / (a.Heads / a.KvHeads);
+        int s = a.Batch.SeqOf[t];
+        int context = a.Batch.Positions[t] + 1;
+        int from = part * a.PartitionKeys, to = from + a.PartitionKeys < context ? from + a.PartitionKeys : context;
+        long qb = ((long)t * a.Heads + h) * hd;
+        for (int d = Group.IdxX; d < hd; d += Group.DimX) q[d] = a.Q[qb + d];
+        for (int d = lane; d < hd; d += Warp.WarpSize) acc[w * hd + d] = 0f;
+        Group.Barrier();
+
+        float m = float.NegativeInfinity, l = 0f;
+        int bs = a.Batch.BlockSize;
+        long rowLen = (long)a.KvHeads * hd;
+        for (int p = from + w; p < to; p += warps)
+        {
+            int slot = a.Batch.BlockTable[s * a.Batch.MaxBlocksPerSeq + p / bs] * bs + p % bs;
+            if ((uint)slot >= (uint)a.CacheSlots)
+            {
+                a.Status[Status.BadCacheSlot] = 1;
+                continue;
+            }
+            long kb = slot * rowLen + (long)kvh * hd;
+            float dot = 0f;
+            for (int d = lane; d < hd; d += Warp.WarpSize) dot += q[d] * a.KeyCache[kb + d];
+            float score = Reduce.WarpSum(dot) * a.Scale;
+            float mNew = score > m ? score : m;
+            float correction = XMath.Exp(m - mNew);
+            float pe = XMath.Exp(score - mNew);
+            l = l * correction + pe;
+            for (int d = lane; d < hd; d += Warp.WarpSize)
+                acc[w * hd + d] = acc[w * hd + d] * correction + pe * a.ValueCache[kb + d];
+            m = mNew;
+        }
+        if (lane == 0)
+        {
+            ml[w] = m;
+            ml[warps + w] = l;
+        }
+        Group.Barrier();
+
+        float mAll = float.NegativeInfinity;
+        for (int i = 0; i < warps; i++) mAll = ml[i] > mAll ? ml[i] : mAll;
+        float lAll = 0f;
+        for (int i = 0; i < warps; i++)
+            if (ml[warps + i] > 0f) lAll += ml[warps + i] * XMath.Exp(ml[i] - mAll);
+        long pb = (long)Grid.IdxX * hd;
+        for (int d = Group.IdxX; d < hd; d += Group.DimX)
+        {
+            float o = 0f;
+            for (int i = 0; i < warps; i++)
+                if (ml[warps + i] > 0f) o += acc[i * hd + d] * XMath.Exp(ml[i] - mAll);
+            if (a.Partitions == 1) a.Out[qb + d] = o / lAll;
+            else a.PartOut[pb + d] = o;
+        }
+        if (a.Partitions > 1 && Group.IdxX == 0)
+        {
+            a.PartMax[Grid.IdxX] = mAll;
+            a.PartSum[Grid.IdxX] = lAll;
+        }
+    }
+
+    /// <summary>Merges the partitions of one (token, head) per group: out = Σ_p o_p·exp(m_p − M) / Σ_p l_p·exp(m_p − M).</summary>
+    public static void Combine(AttentionArgs a)
+    {
+        int hd = a.HeadDim, parts = a.Partitions;
+        long first = (long)Grid.IdxX * parts;
+        float mAll = float.NegativeInfinity;
+        for (int p = 0; p < parts; p++) mAll = a.PartMax[first + p] > mAll ? a.PartMax[first + p] : mAll;
+        float lAll = 0f;
+        for (int p = 0; p < parts; p++)
+            if (a.PartSum[first + p] > 0f) lAll += a.PartSum[first + p] * XMath.Exp(a.PartMax[first + p] - mAll);
+        for (int d = Group.IdxX; d < hd; d += Group.DimX)
+        {
+            float o = 0f;
+            for (int p = 0; p < parts; p++)
+                if (a.PartSum[first + p] > 0f) o += a.PartOut[(first + p) * hd + d] * XMath.Exp(a.PartMax[first + p] - mAll);
+            a.Out[(long)Grid.IdxX * hd + d] = o / lAll;
+        }
+    }
+}

@@ -1,0 +1,222 @@
+using ILGPU;
+
+namespace Fse.Kernels.Cuda.Device;
+
+/// <summary>
+/// The grouped expert pass. Pairs (token, slot j) are numbered p = t·P + j. <see cref="MoeKernels.Align"/> sorts them
+/// by expert (counts, offsets, permutation) and cuts each expert's run into tiles of at most TileRows pairs; the gate/up
+/// and down kernels then read each expert's weights once per tile; <see cref="MoeKernels.Combine"/> sums the weighted
+/// expert outputs per token in slot order.
+/// </summary>
+public struct MoeArgs
+{
+    public ArrayView<byte> W13, W2;
+    public ArrayView<U4> W13v, W2v;
+    public ArrayView<float> X, Weights, Act, Y, Out;
+    public ArrayView<U4> Xv, Actv;
+    public ArrayView<int> Ids;
+
+    /// <summary>[slots] counts, [slots] tile offsets, [pairs] sorted pairs, [maxTiles] tile expert, [maxTiles] tile start, [1] tile count.</summary>
+    public ArrayView<int> Counts, TileOffsets, Sorted, TileExpert, TileStart, TileCount;
+    public int Tokens, PerToken, Slots, Hidden, Width, TileRows, MaxTiles;
+
+    /// <summary>Non-zero when Hidden and Width are multiples of 8 and every view is 16-byte aligned.</summary>
+    public int Vector;
+    public ArrayView<int> Status;
+}
+
+public static class MoeKernels
+{
+    /// <summary>
+    /// One group: counts per expert (shared atomics); a group-wide scan of the counts and tile counts, each thread
+    /// owning a contiguous run of experts and writing their offsets and tiles; then the permutation (the pairs of one
+    /// expert in any order: each pair's output does not depend on its neighbours). Shared: count [slots], cursor [slots],
+    /// one int per warp.
+    /// </summary>
+    public static void Align(MoeArgs a)
+    {
+        var shared = SharedMemory.GetDynamic<int>();
+        var count = shared.SubView(0, a.Slots);
+        var cursor = shared.SubView(a.Slots, a.Slots);
+        var scratch = shared.SubView(2 * a.Slots, Group.DimX / Warp.WarpSize);
+        int tid = Group.IdxX, pairs = a.Tokens * a.PerToken;
+        for (int e = tid; e < a.Slots; e += Group.DimX) count[e] = 0;
+        Group.Barrier();
+        for (int p = tid; p < pairs; p += Group.DimX)
+        {
+            int e = a.Ids[p];
+            if ((uint)e < (uint)a.Slots) Atomic.Add(ref count[e], 1);
+            else a.Status[Status.BadExpertId] = 1;
+        }
+        Group.Barrier();
+        int per = (a.Slots + Group.DimX - 1) / Group.DimX;
+        int first = tid * per, last = first + per < a.Slots ? first + per : a.Slots;
+        int myPairs = 0, myTiles = 0;
+        for (int e = first; e < last; e++)
+        {
+            myPairs += count[e];
+            myTiles += (count[e] + a.TileRows - 1) / a.TileRows;
+        }
+        int offset = Reduce.GroupExclusiveScan(myPairs, scratch, out _);
+        int tile = Reduce.GroupExclusiveScan(myTiles, scratch, out int tiles);
+        for (int e = first; e < last; e++)
+        {
+            int c = count[e];
+            cursor[e] = offset;
+            a.Counts[e] = c;
+            a.TileOffsets[e] = tile;
+            for (int r = 0; r < c; r += a.TileRows)
+            {
+                a.TileExpert[tile] = e;
+                a.TileStart[tile] = offset + r;
+                tile++;
+            }
+            offset += c;
+        }
+        if (tid == 0) a.TileCount[0] = tiles;
+        Group.Barrier();
+        for (int p = tid; p < pairs; p += Group.DimX)
+        {
+            int e = a.Ids[p];
+            if ((uint)e < (uint)a.Slots) a.Sorted[Atomic.Add(ref cursor[e], 1)] = p;
+        }
+    }
+
+    /// <summary>
+    /// act[sorted row, i] = silu(gate_i · x) · (up_i · x) for the ≤ 4 pairs of a tile: one warp per (tile, i), 128-bit
+    /// loads of the gate and up rows. Grid: MaxTiles × ceil(Width / warps); groups past the tile count exit.
+    /// </summary>
+    public static void GateUp<TW>(MoeArgs a) where TW : struct, IWeightFormat
+    {
+        int warps = Group.DimX / Warp.WarpSize;
+        int rowBlocks = (a.Width + warps - 1) / warps;
+        int tile = Grid.IdxX / rowBlocks;
+        int i = (Grid.IdxX - tile * rowBlocks) * warps + Warp.WarpIdx;
+        if (tile >= a.TileCount[0] || i >= a.Width) return;
+        int e = a.TileExpert[tile], start = a.TileStart[tile];
+        int rows = a.Counts[e] - (start - FirstRow(a, e));
+        if (rows > MatMulKernels.GemvTokenTile) rows = MatMulKernels.GemvTokenTile;
+        int t0 = a.Sorted[start] / a.PerToken;
+        int t1 = rows > 1 ? a.Sorted[start + 1] / a.PerToken : t0;
+        int t2 = rows > 2 ? a.Sorted[start + 2] / a.PerToken : t0;
+        int t3 = rows > 3 ? a.Sorted[start + 3] / a.PerToken : t0;
+        TW fmt = default;
+        int lane = Warp.LaneIdx, ws = Warp.WarpSize, h = a.Hidden;
+        long gateRow = (long)e * 2 * a.Width + i, upRow = gateRow + a.Width;
+        float g0 = 0f, g1 = 0f, g2 = 0f, g3 = 0f, u0 = 0f, u1 = 0f, u2 = 0f, u3 = 0f;
+        if (a.Vector != 0)
+        {
+            int chunks = h / 8;
+            long xs = h / 4;
+            for (int c = lane; c < chunks; c += ws)
+            {
+                F8 wg = fmt.Chunk(a.W13v, gateRow * chunks + c);
+                F8 wu = fmt.Chunk(a.W13v, upRow * chunks + c);
+                g0 += wg.Dot(a.Xv, t0 * xs + 2 * c); u0 += wu.Dot(a.Xv, t0 * xs + 2 * c);
+                if (rows > 1) { g1 += wg.Dot(a.Xv, t1 * xs + 2 * c); u1 += wu.Dot(a.Xv, t1 * xs + 2 * c); }
+                if (rows > 2) { g2 += wg.Dot(a.Xv, t2 * xs + 2 * c); u2 += wu.Dot(a.Xv, t2 * xs + 2 * c); }
+                if (rows > 3) { g3 += wg.Dot(a.Xv, t3 * xs + 2 * c); u3 += wu.Dot(a.Xv, t3 * xs + 2 * c); }
+            }
+        }
+        else
+        {
+            for (int k = lane; k < h; k += ws)
+            {
+                float wg = fmt.Scalar(a.W13, gateRow * h + k), wu = fmt.Scalar(a.W13, upRow * h + k);
+                float x0 = a.X[(long)t0 * h + k];
+                g0 += wg * x0; u0 += wu * x0;
+                if (rows > 1) { float x = a.X[(long)t1 * h + k]; g1 += wg * x; u1 += wu * x; }
+                if (rows > 2) { float x = a.X[(long)t2 * h + k]; g2 += wg * x; u2 += wu * x; }
+                if (rows > 3) { float x = a.X[(long)t3 * h + k]; g3 += wg * x; u3 += wu * x; }
+            }
+        }
+        g0 = Reduce.WarpSum(g0); u0 = Reduce.WarpSum(u0);
+        g1 = Reduce.WarpSum(g1); u1 = Reduce.WarpSum(u1);
+        g2 = Reduce.WarpSum(g2); u2 = Reduce.WarpSum(u2);
+        g3 = Reduce.WarpSum(g3); u3 = Reduce.WarpSum(u3);
+        if (lane == 0)
+        {
+            long o = (long)start * a.Width + i;
+            a.Act[o] = Reduce.Silu(g0) * u0;
+            if (rows > 1) a.Act[o + a.Width] = Reduce.Silu(g1) * u1;
+            if (rows > 2) a.Act[o + 2 * a.Width] = Reduce.Silu(g2) * u2;
+            if (rows > 3) a.Act[o + 3 * a.Width] = Reduce.Silu(g3) * u3;
+        }
+    }
+
+    /// <summary>
+    /// y[pair, c] = down_c · act[sorted row] for the ≤ 4 pairs of a tile, stored by pair number so that
+    /// <see cref="Combine"/> can sum a token's slots in order. One warp per (tile, c).
+    /// </summary>
+    public static void Down<TW>(MoeArgs a) where TW : struct, IWeightFormat
+    {
+        int warps = Group.DimX / Warp.WarpSize;
+        int rowBlocks = (a.Hidden + warps - 1) / warps;
+        int tile = Grid.IdxX / rowBlocks;
+        int c = (Grid.IdxX - tile * rowBlocks) * warps + Warp.WarpIdx;
+        if (tile >= a.TileCount[0] || c >= a.Hidden) return;
+        int e = a.TileExpert[tile], start = a.TileStart[tile];
+        int rows = a.Counts[e] - (start - FirstRow(a, e));
+        if (rows > MatMulKernels.GemvTokenTile) rows = MatMulKernels.GemvTokenTile;
+        TW fmt = default;
+        int lane = Warp.LaneIdx, ws = Warp.WarpSize, w = a.Width;
+        long row = (long)e * a.Hidden + c;
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        if (a.Vector != 0)
+        {
+            int chunks = w / 8;
+            long xs = w / 4, x0 = start * xs;
+            for (int k = lane; k < chunks; k += ws)
+            {
+                F8 wd = fmt.Chunk(a.W2v, row * chunks + k);
+                s0 += wd.Dot(a.Actv, x0 + 2 * k);
+                if (rows > 1) s1 += wd.Dot(a.Actv, x0 + xs + 2 * k);
+                if (rows > 2) s2 += wd.Dot(a.Actv, x0 + 2 * xs + 2 * k);
+                if (rows > 3) s3 += wd.Dot(a.Actv, x0 + 3 * xs + 2 * k);
+            }
+        }
+        else
+        {
+            long x0 = (long)start * w;
+            for (int k = lane; k < w; k += ws)
+            {
+                float wd = fmt.Scalar(a.W2, row * w + k);
+                s0 += wd * a.Act[x0 + k];
+                if (rows > 1) s1 += wd * a.Act[x0 + w + k];
+                if (rows > 2) s2 += wd * a.Act[x0 + 2 * w + k];
+                if (rows > 3) s3 += wd * a.Act[x0 + 3 * w + k];
+            }
+        }
+        s0 = Reduce.WarpSum(s0);
+        s1 = Reduce.WarpSum(s1);
+        s2 = Reduce.WarpSum(s2);
+        s3 = Reduce.WarpSum(s3);
+        if (lane == 0)
+        {
+            a.Y[(long)a.Sorted[start] * a.Hidden + c] = s0;
+            if (rows > 1) a.Y[(long)a.Sorted[start + 1] * a.Hidden + c] = s1;
+            if (rows > 2) a.Y[(long)a.Sorted[start + 2] * a.Hidden + c] = s2;
+            if (rows > 3) a.Y[(long)a.Sorted[start + 3] * a.Hidden + c] = s3;
+        }
+    }
+
+    /// <summary>out[t, c] = Σ_j weights[t, j] · y[t·P + j, c], skipping ids outside the set (already flagged by Align).</summary>
+    public static void Combine(MoeArgs a)
+    {
+        int n = a.Tokens * a.Hidden;
+        for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
+        {
+            int t = i / a.Hidden, c = i - t * a.Hidden;
+            float o = 0f;
+            for (int j = 0; j < a.PerToken; j++)
+            {
+                int p = t * a.PerToken + j;
+                if ((uint)a.Ids[p] < (uint)a.Slots) o += a.Weights[p] * a.Y[(long)p * a.Hidden + c];
+            }
+            a.Out[i] = o;
+        }
+    }
+
+    /// <summary>The sorted row where expert e's pairs begin: its tile offset's first tile start.</summary>
+    private static int FirstRow(MoeArgs a, int e) => a.TileStart[a.TileOffsets[e]];
+}

@@ -1,0 +1,63 @@
+using ILGPU;
+
+namespace Fse.Kernels.Cuda.Device;
+
+/// <summary>Row-wise normalisations: one group per row, the reduction through warp shuffles and one shared float per warp.</summary>
+public static class NormKernels
+{
+    /// <summary>o = x/rms(x)·w, or ·(1+w) when <paramref name="unitOffset"/> ≠ 0. o may alias x.</summary>
+    public static void RmsNorm(ArrayView<float> x, ArrayView<float> w, ArrayView<float> o, int width, float eps, int unitOffset)
+    {
+        var scratch = SharedMemory.GetDynamic<float>();
+        long b = (long)Grid.IdxX * width;
+        float ss = 0f;
+        for (int i = Group.IdxX; i < width; i += Group.DimX)
+        {
+            float v = x[b + i];
+            ss += v * v;
+        }
+        ss = Reduce.GroupSum(ss, scratch);
+        float inv = 1f / ILGPU.Algorithms.XMath.Sqrt(ss / width + eps);
+        for (int i = Group.IdxX; i < width; i += Group.DimX)
+            o[b + i] = x[b + i] * inv * (unitOffset != 0 ? 1f + w[i] : w[i]);
+    }
+
+    /// <summary>
+    /// L2 norm of each q and k head of the conv output (eps 1e-6 inside the root), q also scaled by 1/sqrt(dk), in place.
+    /// One group per (token, head of the 2·keyHeads q|k heads).
+    /// </summary>
+    public static void QueryKeyL2(ArrayView<float> conv, int channels, int keyHeads, int keyDim, float queryScale)
+    {
+        var scratch = SharedMemory.GetDynamic<float>();
+        int job = Grid.IdxX;
+        int t = job / (2 * keyHeads), j = job - t * 2 * keyHeads;
+        long b = (long)t * channels + (long)j * keyDim;
+        float ss = 0f;
+        for (int i = Group.IdxX; i < keyDim; i += Group.DimX)
+        {
+            float v = conv[b + i];
+            ss += v * v;
+        }
+        ss = Reduce.GroupSum(ss, scratch);
+        float inv = 1f / ILGPU.Algorithms.XMath.Sqrt(ss + 1e-6f);
+        if (j < keyHeads) inv *= queryScale;
+        for (int i = Group.IdxX; i < keyDim; i += Group.DimX) conv[b + i] *= inv;
+    }
+
+    /// <summary>Gated RMSNorm in place over rows of <paramref name="width"/>: o = o/rms(o)·w·silu(z).</summary>
+    public static void GatedRmsNorm(ArrayView<float> o, ArrayView<float> z, ArrayView<float> w, int width, float eps)
+    {
+        var scratch = SharedMemory.GetDynamic<float>();
+        long b = (long)Grid.IdxX * width;
+        float ss = 0f;
+        for (int i = Group.IdxX; i < width; i += Group.DimX)
+        {
+            float v = o[b + i];
+            ss += v * v;
+        }
+        ss = Reduce.GroupSum(ss, scratch);
+        float inv = 1f / ILGPU.Algorithms.XMath.Sqrt(ss / width + eps);
+        for (int i = Group.IdxX; i < width; i += Group.DimX)
+            o[b + i] = o[b + i] * inv * w[i] * Reduce.Silu(z[b + i]);
+    }
+}

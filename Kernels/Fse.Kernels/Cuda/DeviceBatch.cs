@@ -1,0 +1,85 @@
+using Fse.Kernels.Cpu;
+using Fse.Kernels.Cuda.Device;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Fse.Kernels.Cuda;
+
+/// <summary>
+/// A <see cref="SequenceBatch"/>'s tables on the device, uploaded once per step in one copy and kept in
+/// <see cref="SequenceBatch.DeviceState"/>; rotary cos/sin tables are added per (rotary dims, theta) on first use.
+/// </summary>
+internal sealed class DeviceBatch : IDisposable
+{
+    private readonly Accelerator _acc;
+    private readonly SequenceBatch _batch;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _tables;
+    private readonly Dictionary<(int RotaryDim, float Theta), MemoryBuffer1D<float, Stride1D.Dense>> _rope = [];
+
+    public DeviceBatch(CudaBackend owner, Accelerator acc, SequenceBatch b)
+    {
+        Owner = owner;
+        _acc = acc;
+        _batch = b;
+        int s = b.SequenceCount, t = b.TokenCount;
+        var seqOf = new int[t];
+        for (int q = 0; q < s; q++)
+            for (int i = b.SeqStart[q]; i < b.SeqStart[q + 1]; i++) seqOf[i] = q;
+        int[][] parts = [b.SeqStart, b.Positions, b.BlockTable, b.SlotMapping, b.StateSlot, [.. b.ResetState.Select(r => r ? 1 : 0)], seqOf];
+        var all = parts.SelectMany(p => p).ToArray();
+        _tables = acc.Allocate1D<int>(Math.Max(1, all.Length));
+        _tables.View.SubView(0, all.Length).CopyFromCPU(all);
+        var v = _tables.View;
+        long o = 0;
+        ArrayView<int> Next(int n)
+        {
+            var part = v.SubView(o, n);
+            o += n;
+            return part;
+        }
+        View = new BatchView
+        {
+            SeqStart = Next(s + 1), Positions = Next(t), BlockTable = Next(b.BlockTable.Length), SlotMapping = Next(t),
+            StateSlot = Next(s), Reset = Next(s), SeqOf = Next(t),
+            Sequences = s, Tokens = t, MaxBlocksPerSeq = b.MaxBlocksPerSeq, BlockSize = b.BlockSize,
+        };
+    }
+
+    public CudaBackend Owner { get; }
+    public BatchView View { get; }
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>cos and sin [T, rot/2] each, angles as HF computes them (float32 inverse frequencies times the position), as the CPU backend does.</summary>
+    public (ArrayView<float> Cos, ArrayView<float> Sin) Rope(int rotaryDim, float theta)
+    {
+        int half = rotaryDim / 2, t = _batch.TokenCount;
+        if (!_rope.TryGetValue((rotaryDim, theta), out var buffer))
+        {
+            var invFreq = new float[half];
+            CpuBackend.RopeFrequencies(theta, rotaryDim, invFreq);
+            var table = new float[2 * t * half];
+            for (int i = 0; i < t; i++)
+            {
+                float pos = _batch.Positions[i];
+                for (int j = 0; j < half; j++)
+                {
+                    float angle = invFreq[j] * pos;
+                    table[i * half + j] = MathF.Cos(angle);
+                    table[(t + i) * half + j] = MathF.Sin(angle);
+                }
+            }
+            buffer = _acc.Allocate1D<float>(Math.Max(1, table.Length));
+            buffer.View.SubView(0, table.Length).CopyFromCPU(table);
+            _rope[(rotaryDim, theta)] = buffer;
+        }
+        return (buffer.View.SubView(0, (long)t * half), buffer.View.SubView((long)t * half, (long)t * half));
+    }
+
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        _tables.Dispose();
+        foreach (var b in _rope.Values) b.Dispose();
+    }
+}

@@ -1,0 +1,123 @@
+using System.Reflection;
+using Fse.Kernels.Cuda.Device;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Fse.Kernels.Cuda;
+
+/// <summary>Three instantiations of a kernel that is generic over the weight dtype.</summary>
+internal readonly record struct ByWeight<T>(T F32, T F16, T Bf16)
+{
+    public T this[DType dtype] => dtype switch
+    {
+        DType.F32 => F32,
+        DType.F16 => F16,
+        DType.BF16 => Bf16,
+        _ => throw new ArgumentException($"Weights must be F32, F16 or BF16, not {dtype}."),
+    };
+}
+
+/// <summary>Every kernel of the backend, compiled for its accelerator when the backend is made (never on the request path).</summary>
+internal sealed class KernelSet
+{
+    private readonly Accelerator _acc;
+    private readonly List<MethodInfo> _methods = [];
+
+    public KernelSet(Accelerator accelerator)
+    {
+        _acc = accelerator;
+        Add = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.Add);
+        SiluMul = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.SiluMul);
+        SigmoidMul = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.SigmoidMul);
+        SigmoidScaleAdd = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(ElementwiseKernels.SigmoidScaleAdd);
+        Embedding = new(
+            L<ArrayView<int>, ArrayView<byte>, ArrayView<float>, int, int, int, ArrayView<int>>(ElementwiseKernels.Embedding<F32Weights>),
+            L<ArrayView<int>, ArrayView<byte>, ArrayView<float>, int, int, int, ArrayView<int>>(ElementwiseKernels.Embedding<F16Weights>),
+            L<ArrayView<int>, ArrayView<byte>, ArrayView<float>, int, int, int, ArrayView<int>>(ElementwiseKernels.Embedding<Bf16Weights>));
+        Rope = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(ElementwiseKernels.Rope);
+        RmsNorm = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(NormKernels.RmsNorm);
+        QueryKeyL2 = L<ArrayView<float>, int, int, int, float>(NormKernels.QueryKeyL2);
+        GatedRmsNorm = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(NormKernels.GatedRmsNorm);
+        Gemv = new(L<MatMulArgs>(MatMulKernels.Gemv<F32Weights>), L<MatMulArgs>(MatMulKernels.Gemv<F16Weights>), L<MatMulArgs>(MatMulKernels.Gemv<Bf16Weights>));
+        Tiled = new(L<MatMulArgs>(MatMulKernels.Tiled<F32Weights>), L<MatMulArgs>(MatMulKernels.Tiled<F16Weights>), L<MatMulArgs>(MatMulKernels.Tiled<Bf16Weights>));
+        SplitBf16 = L<ArrayView<float>, ArrayView<ushort>, int, int>(MatMulKernels.SplitBf16);
+        WidenF16 = L<ArrayView<byte>, long, ArrayView<float>, int>(MatMulKernels.Widen<F16Weights>);
+        BroadcastRows = L<ArrayView<float>, ArrayView<float>, int, int>(MatMulKernels.BroadcastRows);
+        SumTerms = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(MatMulKernels.SumTerms);
+        WriteKv = L<AttentionArgs>(AttentionKernels.WriteKv);
+        Attend = L<AttentionArgs>(AttentionKernels.Attend);
+        AttendCombine = L<AttentionArgs>(AttentionKernels.Combine);
+        CausalConv = L<DeltaNetArgs>(DeltaNetKernels.CausalConv);
+        DeltaRule = L<DeltaNetArgs>(DeltaNetKernels.DeltaRule);
+        RouteSoftmax = L<RoutingArgs>(RoutingKernels.Softmax);
+        RouteSigmoidGrouped = L<RoutingArgs>(RoutingKernels.SigmoidGrouped);
+        MoeAlign = L<MoeArgs>(MoeKernels.Align);
+        MoeGateUp = new(L<MoeArgs>(MoeKernels.GateUp<F32Weights>), L<MoeArgs>(MoeKernels.GateUp<F16Weights>), L<MoeArgs>(MoeKernels.GateUp<Bf16Weights>));
+        MoeDown = new(L<MoeArgs>(MoeKernels.Down<F32Weights>), L<MoeArgs>(MoeKernels.Down<F16Weights>), L<MoeArgs>(MoeKernels.Down<Bf16Weights>));
+        MoeCombine = L<MoeArgs>(MoeKernels.Combine);
+    }
+
+    /// <summary>The kernel methods in load order (the PTX compile test walks them).</summary>
+    public IReadOnlyList<MethodInfo> Methods => _methods;
+
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> Add { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> SiluMul { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> SigmoidMul { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> SigmoidScaleAdd { get; }
+    public ByWeight<Action<KernelConfig, ArrayView<int>, ArrayView<byte>, ArrayView<float>, int, int, int, ArrayView<int>>> Embedding { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> Rope { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> RmsNorm { get; }
+    public Action<KernelConfig, ArrayView<float>, int, int, int, float> QueryKeyL2 { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> GatedRmsNorm { get; }
+    public ByWeight<Action<KernelConfig, MatMulArgs>> Gemv { get; }
+    public ByWeight<Action<KernelConfig, MatMulArgs>> Tiled { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<ushort>, int, int> SplitBf16 { get; }
+    public Action<KernelConfig, ArrayView<byte>, long, ArrayView<float>, int> WidenF16 { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int> BroadcastRows { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> SumTerms { get; }
+    public Action<KernelConfig, AttentionArgs> WriteKv { get; }
+    public Action<KernelConfig, AttentionArgs> Attend { get; }
+    public Action<KernelConfig, AttentionArgs> AttendCombine { get; }
+    public Action<KernelConfig, DeltaNetArgs> CausalConv { get; }
+    public Action<KernelConfig, DeltaNetArgs> DeltaRule { get; }
+    public Action<KernelConfig, RoutingArgs> RouteSoftmax { get; }
+    public Action<KernelConfig, RoutingArgs> RouteSigmoidGrouped { get; }
+    public Action<KernelConfig, MoeArgs> MoeAlign { get; }
+    public ByWeight<Action<KernelConfig, MoeArgs>> MoeGateUp { get; }
+    public ByWeight<Action<KernelConfig, MoeArgs>> MoeDown { get; }
+    public Action<KernelConfig, MoeArgs> MoeCombine { get; }
+
+    private Action<KernelConfig, T1> L<T1>(Action<T1> k) where T1 : struct
+    {
+        _methods.Add(k.Method);
+        return _acc.LoadStreamKernel(k);
+    }
+
+    private Action<KernelConfig, T1, T2, T3, T4> L<T1, T2, T3, T4>(Action<T1, T2, T3, T4> k)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct
+    {
+        _methods.Add(k.Method);
+        return _acc.LoadStreamKernel(k);
+    }
+
+    private Action<KernelConfig, T1, T2, T3, T4, T5> L<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> k)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
+    {
+        _methods.Add(k.Method);
+        return _acc.LoadStreamKernel(k);
+    }
+
+    private Action<KernelConfig, T1, T2, T3, T4, T5, T6> L<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> k)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
+    {
+        _methods.Add(k.Method);
+        return _acc.LoadStreamKernel(k);
+    }
+
+    private Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7> L<T1, T2, T3, T4, T5, T6, T7>(Action<T1, T2, T3, T4, T5, T6, T7> k)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct
+    {
+        _methods.Add(k.Method);
+        return _acc.LoadStreamKernel(k);
+    }
+}

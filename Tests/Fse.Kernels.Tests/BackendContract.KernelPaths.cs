@@ -1,0 +1,362 @@
+using static Fse.Kernels.Tests.Reference;
+
+namespace Fse.Kernels.Tests;
+
+/// <summary>
+/// Shapes that send device backends down their special paths: vectorised and scalar weight reads, few-token and
+/// many-token matmuls, widths larger than a thread group, head sizes that are not a multiple of 8, experts with more
+/// tokens than one tile, and ids outside their tables.
+/// </summary>
+public abstract partial class BackendContract
+{
+    [Theory]
+    [InlineData(DType.BF16, 3, 64)]     // few tokens, K a multiple of 8: 128-bit loads
+    [InlineData(DType.BF16, 6, 520)]    // two token tiles, many 8-element chunks per lane
+    [InlineData(DType.F16, 4, 24)]
+    [InlineData(DType.F32, 7, 40)]
+    [InlineData(DType.BF16, 19, 37)]    // many tokens, K not a multiple of 8
+    [InlineData(DType.F32, 19, 48)]
+    [InlineData(DType.F16, 70, 48)]     // prefill-sized: cuBLAS where a device has it
+    [InlineData(DType.BF16, 70, 64)]
+    public void MatMulMatchesFloat64OnEveryPath(DType dtype, int t, int k)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(10 + t + k);
+        int n = 41;
+        var x = Random(rng, t * k);
+        var w = Random(rng, n * k);
+        var bias = Random(rng, n);
+        var keep = new List<nint>();
+        try
+        {
+            using var xt = b.Upload(x, t, k);
+            using var wt = b.Upload(Host(w, dtype, [n, k], keep));
+            using var bt = b.Upload(bias, n);
+            using var o = b.Allocate(DType.F32, t, n);
+            b.MatMul(xt, wt, t % 2 == 0 ? bt : null, o);
+            var want = new double[t * n];
+            for (int i = 0; i < t; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double s = t % 2 == 0 ? bias[j] : 0;
+                    for (int q = 0; q < k; q++) s += x[i * k + q] * (double)Stored(w[j * k + q], dtype);
+                    want[i * n + j] = s;
+                }
+            AssertClose(Download(b, o), want, 1e-5);
+        }
+        finally { Free(keep); }
+    }
+
+    [Fact]
+    public void MatMulReadsViewsThatStartMidVector()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(11);
+        int t = 3, n = 9, k = 16;
+        // A bf16 weight whose rows of 16 start 8 bytes into the buffer, and an x that is a slice of a larger tensor.
+        var w = Random(rng, 4 + n * k);
+        var x = Random(rng, (t + 1) * k);
+        var keep = new List<nint>();
+        try
+        {
+            using var table = b.Upload(Host(w, DType.BF16, [1 + n * k / 4, 4], keep));
+            using var wView = table.Slice(1, n * k / 4);
+            using var wt = wView.Reshape(n, k);
+            using var xAll = b.Upload(x, t + 1, k);
+            using var xt = xAll.Slice(1, t);
+            using var o = b.Allocate(DType.F32, t, n);
+            b.MatMul(xt, wt, null, o);
+            var want = new double[t * n];
+            for (int i = 0; i < t; i++)
+                for (int j = 0; j < n; j++)
+                    for (int q = 0; q < k; q++) want[i * n + j] += x[(i + 1) * k + q] * (double)Stored(w[4 + j * k + q], DType.BF16);
+            AssertClose(Download(b, o), want, 1e-5);
+        }
+        finally { Free(keep); }
+    }
+
+    [Fact]
+    public void RmsNormInPlaceOverRowsWiderThanAGroup()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(12);
+        int rows = 3, d = 300;
+        var x = Random(rng, rows * d, 5f);
+        var w = Random(rng, d);
+        using var xt = b.Upload(x, rows, d);
+        using var wt = b.Upload(w, d);
+        b.RmsNorm(xt, wt, xt, 1e-5f, unitOffset: true);
+        var want = new double[rows * d];
+        for (int r = 0; r < rows; r++)
+        {
+            double ms = 0;
+            for (int i = 0; i < d; i++) ms += (double)x[r * d + i] * x[r * d + i];
+            double inv = 1 / Math.Sqrt(ms / d + 1e-5);
+            for (int i = 0; i < d; i++) want[r * d + i] = x[r * d + i] * inv * (1 + w[i]);
+        }
+        AssertClose(Download(b, xt), want, 1e-5);
+    }
+
+    [Fact]
+    public void PagedAttentionWithOddHeadSizeGroupedHeadsAndALongPrefill()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(13);
+        int heads = 6, kvHeads = 2, hd = 12, bs = 16, maxBlocks = 3;
+        int[] lengths = [37, 6];
+        int[][] steps = [[33, 5], [1, 1], [3, 0]];   // tokens fed per step and sequence: prefill, one decode step, a 3-token chunk
+        int[] table = [4, 0, 2, 1, 5, 3];
+        var q = lengths.Select(n => Random(rng, n * heads * hd)).ToArray();
+        var k = lengths.Select(n => Random(rng, n * kvHeads * hd)).ToArray();
+        var v = lengths.Select(n => Random(rng, n * kvHeads * hd)).ToArray();
+        using var kc = b.Allocate(DType.F32, 6 * bs, kvHeads, hd);
+        using var vc = b.Allocate(DType.F32, 6 * bs, kvHeads, hd);
+        var got = lengths.Select(n => new float[n * heads * hd]).ToArray();
+        var fed = new int[lengths.Length];
+        foreach (var step in steps)
+        {
+            var seqs = Enumerable.Range(0, lengths.Length).Where(s => step[s] > 0).ToArray();
+            var starts = new List<int> { 0 };
+            var positions = new List<int>();
+            var rowsOf = new List<int>();
+            foreach (var s in seqs)
+            {
+                for (int p = fed[s]; p < fed[s] + step[s]; p++) { positions.Add(p); rowsOf.Add(s); }
+                starts.Add(positions.Count);
+            }
+            float[] Gather(float[][] src, int width) => positions.Select((p, i) => src[rowsOf[i]].AsSpan(p * width, width).ToArray()).SelectMany(r => r).ToArray();
+            var batchTable = seqs.SelectMany(s => table.AsSpan(s * maxBlocks, maxBlocks).ToArray()).ToArray();
+            var batch = new SequenceBatch([.. starts], [.. positions], batchTable, maxBlocks, bs, [.. seqs], [.. seqs.Select(s => fed[s] == 0)]);
+            int t = positions.Count;
+            using var qt = b.Upload(Gather(q, heads * hd), t, heads, hd);
+            using var kt = b.Upload(Gather(k, kvHeads * hd), t, kvHeads, hd);
+            using var vt = b.Upload(Gather(v, kvHeads * hd), t, kvHeads, hd);
+            using var o = b.Allocate(DType.F32, t, heads, hd);
+            b.PagedAttention(qt, kt, vt, kc, vc, batch, 0.25f, o);
+            var os = Download(b, o);
+            for (int i = 0; i < t; i++) os.AsSpan(i * heads * hd, heads * hd).CopyTo(got[rowsOf[i]].AsSpan(positions[i] * heads * hd));
+            foreach (var s in seqs) fed[s] += step[s];
+        }
+        for (int s = 0; s < lengths.Length; s++)
+        {
+            var want = new double[lengths[s] * heads * hd];
+            for (int p = 0; p < lengths[s]; p++)
+                for (int h = 0; h < heads; h++)
+                {
+                    int kvh = h / (heads / kvHeads);
+                    var scores = new double[p + 1];
+                    for (int j = 0; j <= p; j++)
+                    {
+                        double dot = 0;
+                        for (int d = 0; d < hd; d++) dot += q[s][(p * heads + h) * hd + d] * (double)k[s][(j * kvHeads + kvh) * hd + d];
+                        scores[j] = dot * 0.25f;
+                    }
+                    var pr = Softmax(scores);
+                    for (int d = 0; d < hd; d++)
+                        for (int j = 0; j <= p; j++) want[(p * heads + h) * hd + d] += pr[j] * v[s][(j * kvHeads + kvh) * hd + d];
+                }
+            AssertClose(got[s], want, 1e-5);
+        }
+    }
+
+    [Theory]
+    [InlineData(DeltaRuleForm.Auto)]
+    [InlineData(DeltaRuleForm.Recurrent)]
+    public void GatedDeltaNetWithOddHeadSizesAndThreeSequences(DeltaRuleForm form)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(14);
+        CheckGatedDeltaNet(b, rng, form, nk: 1, dk: 12, nv: 2, dv: 20, kernel: 3, lengths: [9, 2, 6], split: [7, 1, 1], slots: [1, 3, 0], stateSlots: 4, chunk: 4);
+    }
+
+    [Fact]
+    public void SoftmaxRoutingOverMoreExpertsThanThreadsWithTies()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(15);
+        int t = 5, e = 70, k = 8, shared = 1;
+        var logits = Random(rng, t * (e + shared), 3f);
+        for (int i = 0; i < t; i++)
+            foreach (var j in new[] { 69, 41, 3 }) logits[i * (e + shared) + j] = 3.5f;   // a three-way tie at the top
+        using var lt = b.Upload(logits, t, e + shared);
+        using var ids = b.Allocate(DType.I32, t, k + shared);
+        using var w = b.Allocate(DType.F32, t, k + shared);
+        b.RouteSoftmax(lt, e, k, true, shared, ids, w);
+        var gotIds = new int[t * (k + shared)];
+        b.Download(ids, gotIds);
+        var gotW = Download(b, w);
+        for (int i = 0; i < t; i++)
+        {
+            var p = Softmax(logits.AsSpan(i * (e + shared), e).ToArray().Select(x => (double)x).ToArray());
+            var top = TopK(p, k);
+            Assert.Equal([3, 41, 69], gotIds.AsSpan(i * (k + shared), 3).ToArray());
+            double sum = top.Sum(j => p[j]);
+            for (int j = 0; j < k; j++)
+            {
+                Assert.Equal(top[j], gotIds[i * (k + shared) + j]);
+                Assert.Equal(p[top[j]] / sum, gotW[i * (k + shared) + j], 1e-5);
+            }
+            Assert.Equal(e, gotIds[i * (k + shared) + k]);
+            Assert.Equal(Sigmoid(logits[i * (e + shared) + e]), gotW[i * (k + shared) + k], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void RoutingBreaksWideTiesByTheLowerIndex()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(18);
+        int t = 3, e = 40, k = 6;
+        // Softmax: every logit of a token equal, so every probability ties and the first k experts win.
+        var flat = Enumerable.Range(0, t * e).Select(i => (float)(i / e) - 1f).ToArray();
+        using var lt = b.Upload(flat, t, e);
+        using var ids = b.Allocate(DType.I32, t, k);
+        using var w = b.Allocate(DType.F32, t, k);
+        b.RouteSoftmax(lt, e, k, true, 0, ids, w);
+        var gotIds = new int[t * k];
+        b.Download(ids, gotIds);
+        Assert.Equal(Enumerable.Range(0, t).SelectMany(_ => Enumerable.Range(0, k)), gotIds);
+        Assert.All(Download(b, w), v => Assert.Equal(1.0 / k, v, 1e-6));
+
+        // Grouped sigmoid with a bias that makes every choice negative: experts of dropped groups must still never be chosen.
+        int ge = 16, groups = 4, keepGroups = 2, gk = 3;
+        var logits = Random(rng, t * ge, 3f);
+        var bias = Enumerable.Repeat(-2f, ge).ToArray();
+        using var glt = b.Upload(logits, t, ge);
+        using var bt = b.Upload(bias, ge);
+        using var gids = b.Allocate(DType.I32, t, gk);
+        using var gw = b.Allocate(DType.F32, t, gk);
+        b.RouteSigmoidGrouped(glt, bt, gk, groups, keepGroups, false, 1f, 0, gids, gw);
+        var gotG = new int[t * gk];
+        b.Download(gids, gotG);
+        int per = ge / groups;
+        for (int i = 0; i < t; i++)
+        {
+            var choice = Enumerable.Range(0, ge).Select(j => Sigmoid(logits[i * ge + j]) + bias[j]).ToArray();
+            var groupScore = Enumerable.Range(0, groups).Select(g => choice.Skip(g * per).Take(per).OrderDescending().Take(2).Sum()).ToArray();
+            var kept = TopK(groupScore, keepGroups);
+            var masked = Enumerable.Range(0, ge).Select(j => kept.Contains(j / per) ? choice[j] : double.NegativeInfinity).ToArray();
+            Assert.Equal(TopK(masked, gk), gotG.AsSpan(i * gk, gk).ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData(DType.BF16)]
+    [InlineData(DType.F16)]
+    [InlineData(DType.F32)]
+    public void GroupedExpertsWithManyTokensPerSlotOnTheVectorPath(DType dtype)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(16);
+        int t = 13, h = 16, width = 8, slots = 5, per = 3;
+        var keep = new List<nint>();
+        try
+        {
+            var gates = Enumerable.Range(0, slots).Select(_ => Random(rng, width * h)).ToArray();
+            var ups = Enumerable.Range(0, slots).Select(_ => Random(rng, width * h)).ToArray();
+            var downs = Enumerable.Range(0, slots).Select(_ => Random(rng, h * width)).ToArray();
+            using var set = b.CreateExpertSet(Enumerable.Range(0, slots).Select(i => new ExpertSlot(
+                Host(gates[i], dtype, [width, h], keep), Host(ups[i], dtype, [width, h], keep), Host(downs[i], dtype, [h, width], keep))).ToArray());
+            var x = Random(rng, t * h, 2f);
+            // Two routed slots among experts 0..3 (expert 1 takes most tokens), then the shared slot 4 for every token.
+            var ids = Enumerable.Range(0, t).SelectMany(i => new[] { 1, i % 5 == 0 ? 0 : i % 2 == 0 ? 2 : 3, 4 }).ToArray();
+            var weights = Random(rng, t * per);
+            using var xt = b.Upload(x, t, h);
+            using var it = b.Upload(ids, t, per);
+            using var wt = b.Upload(weights, t, per);
+            using var o = b.Allocate(DType.F32, t, h);
+            b.MoeExperts(xt, it, wt, set, o);
+            var want = new double[t * h];
+            for (int i = 0; i < t; i++)
+                for (int j = 0; j < per; j++)
+                {
+                    int e = ids[i * per + j];
+                    var act = new double[width];
+                    for (int r = 0; r < width; r++)
+                    {
+                        double g = 0, u = 0;
+                        for (int c = 0; c < h; c++)
+                        {
+                            g += Stored(gates[e][r * h + c], dtype) * (double)x[i * h + c];
+                            u += Stored(ups[e][r * h + c], dtype) * (double)x[i * h + c];
+                        }
+                        act[r] = Silu(g) * u;
+                    }
+                    for (int c = 0; c < h; c++)
+                    {
+                        double y = 0;
+                        for (int r = 0; r < width; r++) y += Stored(downs[e][c * width + r], dtype) * act[r];
+                        want[i * h + c] += weights[i * per + j] * y;
+                    }
+                }
+            AssertClose(Download(b, o), want, 1e-5);
+        }
+        finally { Free(keep); }
+    }
+
+    [Fact]
+    public void F16TablesWidenExactlyIncludingSubnormalsAndInfinities()
+    {
+        using var b = CreateBackend();
+        float[] values = [0f, -0f, 5.9604645e-8f, -3.0517578e-5f, 6.1035156e-5f, 65504f, -65504f, float.PositiveInfinity, float.NegativeInfinity, 1f / 3, -2.71828f, 1e-3f];
+        var keep = new List<nint>();
+        try
+        {
+            using var table = b.Upload(Host(values, DType.F16, [values.Length, 1], keep));
+            var idx = Enumerable.Range(0, values.Length).Reverse().ToArray();
+            using var ids = b.Upload(idx, idx.Length);
+            using var o = b.Allocate(DType.F32, idx.Length, 1);
+            b.Embedding(ids, table, o);
+            var got = Download(b, o);
+            for (int i = 0; i < idx.Length; i++)
+                Assert.Equal(BitConverter.SingleToInt32Bits((float)(Half)values[idx[i]]), BitConverter.SingleToInt32Bits(got[i]));
+        }
+        finally { Free(keep); }
+    }
+
+    [Fact]
+    public void OutOfRangeIdsAreReportedAndTheBackendStaysUsable()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(17);
+        var table = Random(rng, 4 * 3);
+        using var tt = b.Upload(table, 4, 3);
+        using var bad = b.Upload([1, 4], 2);
+        using var e = b.Allocate(DType.F32, 2, 3);
+        Assert.ThrowsAny<Exception>(() =>
+        {
+            b.Embedding(bad, tt, e);
+            b.Synchronize();
+        });
+
+        var keep = new List<nint>();
+        try
+        {
+            var w = Random(rng, 2 * 3);
+            using var set = b.CreateExpertSet([new ExpertSlot(Host(w, DType.F32, [2, 3], keep), Host(w, DType.F32, [2, 3], keep), Host(w, DType.F32, [3, 2], keep))]);
+            using var x = b.Upload(Random(rng, 2 * 3), 2, 3);
+            using var badIds = b.Upload([0, 1], 2, 1);
+            using var wt = b.Upload([1f, 1f], 2, 1);
+            using var o = b.Allocate(DType.F32, 2, 3);
+            Assert.ThrowsAny<Exception>(() =>
+            {
+                b.MoeExperts(x, badIds, wt, set, o);
+                b.Synchronize();
+            });
+        }
+        finally { Free(keep); }
+
+        using var good = b.Upload([3, 0], 2);
+        b.Embedding(good, tt, e);
+        AssertClose(Download(b, e), [.. table.AsSpan(9, 3).ToArray().Concat(table.AsSpan(0, 3).ToArray()).Select(v => (double)v)], 0);
+    }
+
+    /// <summary>Every value within tol·(1 + max |want|) of float64; NaN never passes.</summary>
+    private static void AssertClose(float[] got, double[] want, double tol)
+    {
+        Assert.Equal(want.Length, got.Length);
+        double scale = 1 + want.Max(Math.Abs);
+        for (int i = 0; i < got.Length; i++)
+            Assert.True(Math.Abs(got[i] - want[i]) <= tol * scale, $"[{i}]: want {want[i]}, got {got[i]} (tolerance {tol * scale})");
+    }
+}

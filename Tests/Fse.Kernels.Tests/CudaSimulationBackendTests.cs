@@ -1,0 +1,73 @@
+using Fse.Kernels.Cuda;
+
+namespace Fse.Kernels.Tests;
+
+/// <summary>One CPU-accelerator backend for the whole class: compiling the kernels takes longer than most tests.</summary>
+public sealed class CudaSimulationFixture : IDisposable
+{
+    public CudaBackend Backend { get; } = CudaBackend.CreateCpuSimulation();
+
+    public void Dispose() => Backend.Dispose();
+}
+
+/// <summary>The contract on the CUDA backend's kernels, run by ILGPU's CPU accelerator (no GPU needed).</summary>
+public sealed class CudaSimulationBackendTests(CudaSimulationFixture fixture) : BackendContract, IClassFixture<CudaSimulationFixture>
+{
+    protected override IBackend CreateBackend() => new BorrowedBackend(fixture.Backend);
+
+    [Fact]
+    public void DescriptionNamesTheAcceleratorAndTheMatMulFallback()
+    {
+        Assert.Equal("cuda", fixture.Backend.Name);
+        Assert.Contains("CPU accelerator", fixture.Backend.Description);
+        Assert.Contains("tiled kernel", fixture.Backend.Description);
+        Assert.False(fixture.Backend.HasCublas);
+    }
+}
+
+/// <summary>A second CPU-accelerator backend whose options send every MatMul through the tiled kernel and split attention into 4-key partitions.</summary>
+public sealed class CudaSimulationAlternateFixture : IDisposable
+{
+    public CudaBackend Backend { get; } = CudaBackend.CreateCpuSimulation();
+
+    public CudaSimulationAlternateFixture() => Backend.Options = new CudaBackendOptions { GemvMaxTokens = 0, AttentionPartitionKeys = 4 };
+
+    public void Dispose() => Backend.Dispose();
+}
+
+/// <summary>The contract again on the kernels' other paths: the tiled matmul for every token count and partitioned (flash-decoding) attention.</summary>
+public sealed class CudaSimulationAlternatePathsTests(CudaSimulationAlternateFixture fixture) : BackendContract, IClassFixture<CudaSimulationAlternateFixture>
+{
+    protected override IBackend CreateBackend() => new BorrowedBackend(fixture.Backend);
+}
+
+/// <summary>An <see cref="IBackend"/> that forwards to another and leaves it alive when disposed.</summary>
+public sealed class BorrowedBackend(IBackend inner) : IBackend
+{
+    public string Name => inner.Name;
+    public Tensor Allocate(DType dtype, params int[] shape) => inner.Allocate(dtype, shape);
+    public Tensor Upload(HostTensor source) => inner.Upload(source);
+    public Tensor Upload(ReadOnlySpan<float> data, params int[] shape) => inner.Upload(data, shape);
+    public Tensor Upload(ReadOnlySpan<int> data, params int[] shape) => inner.Upload(data, shape);
+    public void Download(Tensor source, Span<float> destination) => inner.Download(source, destination);
+    public void Download(Tensor source, Span<int> destination) => inner.Download(source, destination);
+    public void Synchronize() => inner.Synchronize();
+    public ExpertSet CreateExpertSet(IReadOnlyList<ExpertSlot> slots) => inner.CreateExpertSet(slots);
+    public void Embedding(Tensor ids, Tensor table, Tensor output) => inner.Embedding(ids, table, output);
+    public void RmsNorm(Tensor x, Tensor weight, Tensor output, float eps, bool unitOffset) => inner.RmsNorm(x, weight, output, eps, unitOffset);
+    public void Add(Tensor a, Tensor b, Tensor output) => inner.Add(a, b, output);
+    public void MatMul(Tensor x, Tensor weight, Tensor? bias, Tensor output) => inner.MatMul(x, weight, bias, output);
+    public void SiluMul(Tensor gate, Tensor up, Tensor output) => inner.SiluMul(gate, up, output);
+    public void SigmoidMul(Tensor x, Tensor gate, Tensor output) => inner.SigmoidMul(x, gate, output);
+    public void SigmoidScaleAdd(Tensor output, Tensor x, Tensor gateLogit) => inner.SigmoidScaleAdd(output, x, gateLogit);
+    public void Rope(Tensor x, SequenceBatch batch, int rotaryDim, float theta) => inner.Rope(x, batch, rotaryDim, theta);
+    public void PagedAttention(Tensor q, Tensor k, Tensor v, Tensor keyCache, Tensor valueCache, SequenceBatch batch, float scale, Tensor output) =>
+        inner.PagedAttention(q, k, v, keyCache, valueCache, batch, scale, output);
+    public void GatedDeltaNet(GatedDeltaNetArgs args, SequenceBatch batch) => inner.GatedDeltaNet(args, batch);
+    public void RouteSoftmax(Tensor logits, int experts, int topK, bool renormalize, int sharedSlots, Tensor ids, Tensor weights) =>
+        inner.RouteSoftmax(logits, experts, topK, renormalize, sharedSlots, ids, weights);
+    public void RouteSigmoidGrouped(Tensor logits, Tensor bias, int topK, int groups, int topkGroups, bool renormalize, float scale, int sharedSlots, Tensor ids, Tensor weights) =>
+        inner.RouteSigmoidGrouped(logits, bias, topK, groups, topkGroups, renormalize, scale, sharedSlots, ids, weights);
+    public void MoeExperts(Tensor x, Tensor ids, Tensor weights, ExpertSet experts, Tensor output) => inner.MoeExperts(x, ids, weights, experts, output);
+    public void Dispose() { }
+}

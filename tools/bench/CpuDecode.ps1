@@ -1,0 +1,44 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+CPU decode speed at batch 1 of the tiny presets, FSE off and on, through Invoke-FseGenerate (build.ps1 Bench).
+
+.DESCRIPTION
+Writes each tiny preset once, then generates -Tokens tokens greedily (ignoring EOS) -Repeat times per FSE mode and
+reports the median decode tokens/s and the on/off ratio. Absolute numbers on a shared 2-core machine move with its
+load; quote the ratio.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModuleRoot,
+    [string] $Configuration = 'Release',
+    [int] $Tokens = 64,
+    [int] $Repeat = 5
+)
+$ErrorActionPreference = 'Stop'
+$env:PSModulePath = $ModuleRoot + [IO.Path]::PathSeparator + $env:PSModulePath
+Import-Module Fse
+$work = Join-Path ([IO.Path]::GetTempPath()) ("fse-bench-" + [guid]::NewGuid().ToString('N'))
+try {
+    $rows = foreach ($preset in 'tiny-qwen3-next', 'tiny-qwen2-moe', 'tiny-glm4-moe') {
+        $dir = Join-Path $work $preset
+        $null = New-FseModel -Preset $preset -Path $dir -NoTokenizer
+        $prompt = 1..16
+        $median = @{}
+        foreach ($fse in 'Off', 'On') {
+            $null = Invoke-FseGenerate -Model $dir -TokenIds $prompt -MaxTokens 8 -IgnoreEos -Fse $fse   # warm-up
+            $speeds = 1..$Repeat | ForEach-Object { (Invoke-FseGenerate -Model $dir -TokenIds $prompt -MaxTokens $Tokens -IgnoreEos -Fse $fse).DecodeTokensPerSecond } | Sort-Object
+            $median[$fse] = $speeds[[int][math]::Floor($speeds.Count / 2)]
+        }
+        [pscustomobject]@{
+            Preset          = $preset
+            'Off tok/s'     = [math]::Round($median.Off, 1)
+            'On tok/s'      = [math]::Round($median.On, 1)
+            'On/Off'        = [math]::Round($median.On / $median.Off, 3)
+        }
+    }
+    $rows | Format-Table -AutoSize | Out-String | Write-Host
+    Write-Host ("CPU: {0} cores, {1}; {2} tokens after a 16-token prompt, median of {3}." -f [Environment]::ProcessorCount, [Runtime.InteropServices.RuntimeInformation]::OSDescription, $Tokens, $Repeat)
+}
+finally {
+    Remove-Item -Recurse -Force $work -ErrorAction Ignore
+}
