@@ -120,7 +120,7 @@ Describe 'Start-FseServer (fse-server)' {
         $e = { Start-FseServer -Model 'no-such-preset' } | Should -Throw -ErrorId 'ServerStartFailed,Fse.Cmdlets.StartFseServerCommand' -PassThru
         $e.Exception.Message | Should -Match 'neither a checkpoint directory nor a preset'
         $e = { Start-FseServer @tiny -Device Cuda } | Should -Throw -ErrorId 'ServerStartFailed,Fse.Cmdlets.StartFseServerCommand' -PassThru
-        $e.Exception.Message | Should -Match 'no CUDA backend in this build'
+        $e.Exception.Message | Should -Match 'No CUDA device'
     }
 
     It 'serves a checkpoint directory piped from Get-FseModel' {
