@@ -10,7 +10,7 @@
     Copyright            = '(c) 2026 Fse contributors. MIT License.'
     Description          = 'Benchmark and evaluate Mixture-of-Experts LLM inference with Fused Shared Expert (FSE) support: an MoE runtime (CUDA through ILGPU, or the CPU) for qwen3_next, qwen2_moe and glm4_moe checkpoints with FSE on or off, an OpenAI-compatible server, and engine-agnostic serving-benchmark and accuracy cmdlets that measure it or any other OpenAI-compatible engine.'
     PowerShellVersion    = '7.6'
-    FormatsToProcess     = @('Fse.Bench.format.ps1xml', 'Fse.Eval.format.ps1xml', 'Fse.Models.format.ps1xml')
+    FormatsToProcess     = @('Fse.Bench.format.ps1xml', 'Fse.Eval.format.ps1xml', 'Fse.Models.format.ps1xml', 'Fse.Server.format.ps1xml')
     CmdletsToExport      = @(
         'Compare-FseResult'
         'ConvertFrom-FseToken'
@@ -19,11 +19,14 @@
         'Export-FseResult'
         'Get-FseLogits'
         'Get-FseModel'
+        'Get-FseServer'
         'Import-FseResult'
         'Invoke-FseAccuracy'
         'Invoke-FseBenchmark'
         'Invoke-FseGenerate'
         'New-FseModel'
+        'Start-FseServer'
+        'Stop-FseServer'
         'Test-FseParity'
     )
     FunctionsToExport    = @()

@@ -16,14 +16,40 @@ public sealed class InvokeFseBenchmarkCommand : PSCmdlet
 {
     private const string PerConcurrencySet = "PromptsPerConcurrency";
     private const string FixedCountSet = "NumPrompts";
+    private const string ModelPerConcurrencySet = "ModelPromptsPerConcurrency";
+    private const string ModelFixedCountSet = "ModelNumPrompts";
     private static readonly TimeSpan ProgressPeriod = TimeSpan.FromMilliseconds(200);
     private CancellationTokenSource _stop = new();
 
     /// <summary>The server: a URL (http://host:port, with or without /v1) or an FseServer handle.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = PerConcurrencySet)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = FixedCountSet)]
     [ServerTargetTransformation]
     [ValidateNotNull]
     public ServerTarget Server { get; set; } = null!;
+
+    /// <summary>Instead of -Server: start fse-server on this model (a checkpoint directory or a preset) once per -Fse mode.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ModelPerConcurrencySet)]
+    [Parameter(Mandatory = true, ParameterSetName = ModelFixedCountSet)]
+    [ValidateNotNullOrEmpty]
+    public string Model { get; set; } = "";
+
+    /// <summary>With -Model: the FSE modes to start a server for, in order (default Off, On).</summary>
+    [Parameter(ParameterSetName = ModelPerConcurrencySet)]
+    [Parameter(ParameterSetName = ModelFixedCountSet)]
+    [ValidateNotNullOrEmpty]
+    public global::Fse.Runtime.FseMode[] Fse { get; set; } = [global::Fse.Runtime.FseMode.Off, global::Fse.Runtime.FseMode.On];
+
+    [Parameter(ParameterSetName = ModelPerConcurrencySet)]
+    [Parameter(ParameterSetName = ModelFixedCountSet)]
+    [ValidateSet("Auto", "Cpu", "Cuda", IgnoreCase = true)]
+    public string Device { get; set; } = "Auto";
+
+    /// <summary>With -Model: more fse-server options (see fse-server --help).</summary>
+    [Parameter(ParameterSetName = ModelPerConcurrencySet)]
+    [Parameter(ParameterSetName = ModelFixedCountSet)]
+    [AllowEmptyCollection]
+    public string[] ServerArgumentList { get; set; } = [];
 
     [Parameter]
     [Alias("ISL")]
@@ -47,10 +73,12 @@ public sealed class InvokeFseBenchmarkCommand : PSCmdlet
     public GridPairing Pairing { get; set; } = GridPairing.Zip;
 
     [Parameter(Mandatory = true, ParameterSetName = FixedCountSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ModelFixedCountSet)]
     [ValidateRange(1, int.MaxValue)]
     public int NumPrompts { get; set; }
 
     [Parameter(ParameterSetName = PerConcurrencySet)]
+    [Parameter(ParameterSetName = ModelPerConcurrencySet)]
     [ValidateRange(1, int.MaxValue)]
     public int PromptsPerConcurrency { get; set; } = 10;
 
@@ -88,18 +116,38 @@ public sealed class InvokeFseBenchmarkCommand : PSCmdlet
     // Not disposed in EndProcessing: a stop may still arrive after it, and this source holds no timer.
     protected override void StopProcessing() => _stop.Cancel();
 
+    private bool StartsServers => ParameterSetName is ModelPerConcurrencySet or ModelFixedCountSet;
+
     protected override void ProcessRecord()
     {
         var settings = Settings();
-        using var client = new OpenAiClient(Server.Endpoint);
-        var target = new BenchmarkServer(Server.Endpoint, Server.Model, Server.Fse, Server.Device);
-        var sweep = new BenchmarkSweep(client, target, settings);
-        var progress = new ProgressWriter(this, Server.ToString(), settings.Grid.Count);
+        using var client = StartsServers ? null : new OpenAiClient(Server.Endpoint);
+        Func<IProgress<BenchmarkProgress>, CancellationToken, IAsyncEnumerable<FseBenchmarkResult>> run;
+        string what;
+        int points;
+        if (StartsServers)
+        {
+            var model = ResolveModel();
+            var modes = Fse.Select(f => f.ToString()).ToArray();
+            var sweep = new FseModeSweep(new ServerBenchLauncher(), model, modes, Device.ToLowerInvariant(),
+                new ServerLaunchOptions { ExtraArguments = ServerArgumentList }, settings);
+            run = sweep.RunAsync;
+            what = $"{Model} (FSE {string.Join(", ", modes)})";
+            points = settings.Grid.Count * modes.Length;
+        }
+        else
+        {
+            var sweep = new BenchmarkSweep(client!, new BenchmarkServer(Server.Endpoint, Server.Model, Server.Fse, Server.Device), settings);
+            run = sweep.RunAsync;
+            what = Server.ToString();
+            points = settings.Grid.Count;
+        }
+        var progress = new ProgressWriter(this, what, points);
         using var marshaller = new PipelineMarshaller();
         marshaller.Start(async m =>
         {
             var reporter = new Progress(m);
-            await foreach (var result in sweep.RunAsync(reporter, _stop.Token).ConfigureAwait(false)) m.Post(result);
+            await foreach (var result in run(reporter, _stop.Token).ConfigureAwait(false)) m.Post(result);
         });
         bool drained = false;
         try
@@ -128,12 +176,17 @@ public sealed class InvokeFseBenchmarkCommand : PSCmdlet
         catch (BenchmarkSetupException e)
         {
             drained = true;
-            WriteError(new ErrorRecord(e, "BenchmarkSetupFailed", ErrorCategory.InvalidArgument, Server));
+            WriteError(new ErrorRecord(e, "BenchmarkSetupFailed", ErrorCategory.InvalidArgument, StartsServers ? Model : Server));
         }
         catch (OpenAiException e)
         {
             drained = true;
-            WriteError(new ErrorRecord(e, "ServerUnreachable", e.StatusCode is null ? ErrorCategory.ConnectionError : ErrorCategory.InvalidResult, Server));
+            WriteError(new ErrorRecord(e, "ServerUnreachable", e.StatusCode is null ? ErrorCategory.ConnectionError : ErrorCategory.InvalidResult, StartsServers ? Model : Server));
+        }
+        catch (ServerStartException e)
+        {
+            drained = true;
+            WriteError(e.ToErrorRecord(Model));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
@@ -157,8 +210,8 @@ public sealed class InvokeFseBenchmarkCommand : PSCmdlet
         try
         {
             var grid = BenchmarkGrid.Build(InputLength, OutputLength, Pairing, Concurrency, RequestRate,
-                ParameterSetName == FixedCountSet ? NumPrompts : null,
-                ParameterSetName == PerConcurrencySet ? PromptsPerConcurrency : null);
+                ParameterSetName is FixedCountSet or ModelFixedCountSet ? NumPrompts : null,
+                ParameterSetName is PerConcurrencySet or ModelPerConcurrencySet ? PromptsPerConcurrency : null);
             if (!(Burstiness > 0)) throw new ArgumentOutOfRangeException(nameof(Burstiness), Burstiness, "The burstiness must be positive.");
             return new BenchmarkSettings
             {
@@ -177,6 +230,13 @@ public sealed class InvokeFseBenchmarkCommand : PSCmdlet
             ThrowTerminatingError(new ErrorRecord(e, "InvalidBenchmarkGrid", ErrorCategory.InvalidArgument, null));
             throw;   // not reached
         }
+    }
+
+    /// <summary>A directory (relative or PowerShell path) becomes a full path; anything else is a preset name.</summary>
+    private string ResolveModel()
+    {
+        var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Model);
+        return Directory.Exists(resolved) ? resolved : Model;
     }
 
     private static string Describe(FseBenchmarkResult r) =>

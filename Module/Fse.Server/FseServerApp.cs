@@ -31,7 +31,8 @@ public static class FseServerApp
         if (logging is not null) logging(builder.Logging);
         builder.WebHost.UseKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            // The app enforces MaxRequestBytes itself (and drains what is over it); Kestrel cuts off bodies beyond draining.
+            k.Limits.MaxRequestBodySize = options.MaxRequestBytes + JsonFields.DrainLimit;
             k.Limits.MaxConcurrentConnections = null;
             k.Limits.MaxConcurrentUpgradedConnections = null;
             k.AddServerHeader = false;
@@ -56,8 +57,12 @@ public static class FseServerApp
                 if (options.ApiKey is { } key && context.Request.Path.StartsWithSegments("/v1") && !Authorized(context.Request, key))
                     throw new ApiException(StatusCodes.Status401Unauthorized, "Missing or wrong API key: send 'Authorization: Bearer <key>'.", code: "invalid_api_key");
                 if (context.Request.ContentLength > options.MaxRequestBytes)
+                {
+                    if (context.Request.ContentLength <= options.MaxRequestBytes + JsonFields.DrainLimit)
+                        await JsonFields.DrainAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
                     throw new ApiException(StatusCodes.Status413PayloadTooLarge,
                         $"The request body of {context.Request.ContentLength} bytes is larger than the limit of {options.MaxRequestBytes} bytes.", code: "request_too_large");
+                }
                 await next(context).ConfigureAwait(false);
             }
             catch (Exception e) when (!context.Response.HasStarted && Translate(e) is { } api)

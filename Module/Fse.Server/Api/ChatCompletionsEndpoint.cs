@@ -16,7 +16,7 @@ internal static class ChatCompletionsEndpoint
     public static async Task HandleAsync(HttpContext context, ServerState state)
     {
         var ct = context.RequestAborted;
-        using var doc = await JsonFields.ReadAsync(context.Request, ct).ConfigureAwait(false);
+        using var doc = await JsonFields.ReadAsync(context.Request, state.Options.MaxRequestBytes, ct).ConfigureAwait(false);
         var f = new JsonFields(doc.RootElement);
         var p = GenerationParameters.Parse(f, chat: true);
         GenerationDriver.CheckModel(state, p.Model);

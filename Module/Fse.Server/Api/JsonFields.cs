@@ -15,30 +15,63 @@ public readonly struct JsonFields
         _obj = obj;
     }
 
-    /// <summary>Reads and parses the body as JSON (Kestrel enforces the size limit: a longer body is a 413).</summary>
-    public static async Task<JsonDocument> ReadAsync(HttpRequest request, CancellationToken ct)
+    /// <summary>
+    /// Reads and parses the body as JSON. A body above <paramref name="limit"/> bytes is a 413; the rest of it is read
+    /// and dropped first (up to <see cref="DrainLimit"/>), so the client finishes sending and gets the answer instead of a
+    /// connection reset.
+    /// </summary>
+    public static async Task<JsonDocument> ReadAsync(HttpRequest request, long limit, CancellationToken ct)
     {
-        byte[] bytes;
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
         try
         {
-            using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(buffer, ct).ConfigureAwait(false);
-            bytes = buffer.ToArray();
+            int n;
+            while ((n = await request.Body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + n > limit)
+                {
+                    await DrainAsync(request, ct).ConfigureAwait(false);
+                    throw TooLarge(limit);
+                }
+                buffer.Write(chunk, 0, n);
+            }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            throw new ApiException(StatusCodes.Status413PayloadTooLarge, $"The request body is too large: {e.Message}", code: "request_too_large");
+            throw TooLarge(limit);
         }
-        if (bytes.Length == 0) throw ApiException.BadRequest("The request body is empty: a JSON object is expected.");
+        if (buffer.Length == 0) throw ApiException.BadRequest("The request body is empty: a JSON object is expected.");
         try
         {
-            return JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
+            return JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)
         {
             throw ApiException.BadRequest($"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine}): {e.Message}", null);
         }
     }
+
+    /// <summary>The most bytes of an oversized body read and dropped before the 413 is sent.</summary>
+    public const long DrainLimit = 64L << 20;
+
+    /// <summary>Reads and drops what is left of the body, up to <see cref="DrainLimit"/> bytes or 10 s.</summary>
+    public static async Task DrainAsync(HttpRequest request, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        var chunk = new byte[64 * 1024];
+        long dropped = 0;
+        try
+        {
+            int n;
+            while (dropped < DrainLimit && (n = await request.Body.ReadAsync(chunk, timeout.Token).ConfigureAwait(false)) > 0) dropped += n;
+        }
+        catch (Exception e) when (e is BadHttpRequestException or OperationCanceledException or IOException) { }
+    }
+
+    public static ApiException TooLarge(long limit) =>
+        new(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than the limit of {limit} bytes.", code: "request_too_large");
 
     public bool Has(string name) => _obj.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
 

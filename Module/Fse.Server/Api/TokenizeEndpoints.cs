@@ -9,7 +9,7 @@ internal static class TokenizeEndpoints
 {
     public static async Task TokenizeAsync(HttpContext context, ServerState state)
     {
-        using var doc = await JsonFields.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        using var doc = await JsonFields.ReadAsync(context.Request, state.Options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
         var f = new JsonFields(doc.RootElement);
         GenerationDriver.CheckModel(state, f.String("model"));
         var tokenizer = state.Tokenizer ?? throw ApiException.BadRequest($"The model '{state.ServedName}' was loaded without a tokenizer.");
@@ -53,7 +53,7 @@ internal static class TokenizeEndpoints
 
     public static async Task DetokenizeAsync(HttpContext context, ServerState state)
     {
-        using var doc = await JsonFields.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        using var doc = await JsonFields.ReadAsync(context.Request, state.Options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
         var f = new JsonFields(doc.RootElement);
         GenerationDriver.CheckModel(state, f.String("model"));
         var tokenizer = state.Tokenizer ?? throw ApiException.BadRequest($"The model '{state.ServedName}' was loaded without a tokenizer.");

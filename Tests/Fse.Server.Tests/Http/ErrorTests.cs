@@ -70,6 +70,14 @@ public sealed class ErrorTests(DefaultServer fixture) : IClassFixture<DefaultSer
         Assert.Contains("gpt-4", (string?)e["message"]);
         using var chat = await S.PostAsync("v1/chat/completions", new { model = "gpt-4", messages = new[] { new { role = "user", content = "Hi" } } });
         await ExpectError(chat, HttpStatusCode.NotFound, "not_found_error", "model");
+        // Request fields are names, never paths: an existing directory or file is just another unknown model.
+        foreach (var path in new[] { AppContext.BaseDirectory, "/etc/passwd", "../../" })
+        {
+            using var p = await S.PostAsync("v1/completions", new { model = path, prompt = "Hi" });
+            await ExpectError(p, HttpStatusCode.NotFound, "not_found_error", "model");
+            using var t = await S.PostAsync("tokenize", new { model = path, prompt = "Hi" });
+            await ExpectError(t, HttpStatusCode.NotFound, "not_found_error", "model");
+        }
         await StillServes();
     }
 
