@@ -143,6 +143,13 @@ function Invoke-Test {
         '-PesterModules', $pesterModules, '-ModuleRoot', (Join-Path $out ''), '-TestPath', (Join-Path $root 'Tests/Pester'),
         '-PesterVersion', $pesterVersion, '-SummaryFile', $pesterSummary, '-ResultFile', (Join-Path $results 'pester.xml'))
     if ($TestFilter) { $pesterArgs += @('-FullNameFilter', "*$TestFilter*") }
+    # The example FSE regression gate runs against the default model; CPU timings on a shared 2-core machine are noisy,
+    # so the speed tolerance here is wide (a GPU pipeline would use ~0.05-0.10).
+    $regression = ConvertTo-Json -Compress -Depth 4 @(@{
+            Path = Join-Path $root 'Examples/Fse.Regression.Tests.ps1'
+            Data = @{ Model = 'default'; Device = 'Cpu'; Tolerance = 0.6; Limit = 40; Concurrency = @(1, 4) }
+        })
+    $pesterArgs += @('-ExtraContainersJson', $regression)
     & dotnet pwsh @pesterArgs
     $p = if (Test-Path $pesterSummary) { Get-Content -Raw $pesterSummary | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
 

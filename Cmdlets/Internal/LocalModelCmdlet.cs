@@ -39,7 +39,15 @@ public abstract class LocalModelCmdlet : PSCmdlet
 
     protected override void EndProcessing() => _cancel?.Dispose();
 
-    protected string ModelDirectory => SessionState.Path.GetUnresolvedProviderPathFromPSPath(Model);
+    /// <summary>The checkpoint directory -Model names: a path, or the name of a model shipped with the module ('default').</summary>
+    protected string ModelDirectory
+    {
+        get
+        {
+            var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Model);
+            return !Directory.Exists(path) && BundledModels.TryResolve(Model, out var bundled) ? bundled : path;
+        }
+    }
 
     /// <summary>Opens the model or writes a non-terminating error and returns null.</summary>
     protected LocalModel? OpenModel(FseMode fse)

@@ -96,8 +96,9 @@ public static class ServerMain
     {
         if (Directory.Exists(options.Model)) return ModelConfig.Load(options.Model);
         if (Fse.Runtime.Presets.ModelPresets.TryGet(options.Model, out var preset)) return preset.Config(options.Preset.Layers);
+        if (Fse.Runtime.BundledModels.TryResolve(options.Model, out var bundled)) return ModelConfig.Load(bundled);
         throw new ArgumentException(
-            $"it is neither a checkpoint directory nor a preset (presets: {string.Join(", ", Fse.Runtime.Presets.ModelPresets.Names)}).");
+            $"it is neither a checkpoint directory, a preset nor a model shipped with the module ('{Fse.Runtime.BundledModels.Default}'; presets: {string.Join(", ", Fse.Runtime.Presets.ModelPresets.Names)}).");
     }
 
     private static int Fail(string message)

@@ -118,7 +118,7 @@ Describe 'Start-FseServer (fse-server)' {
         $e.Exception.Message | Should -Match 'exited with code 1'
         $e.Exception.Message | Should -Match 'config\.json'
         $e = { Start-FseServer -Model 'no-such-preset' } | Should -Throw -ErrorId 'ServerStartFailed,Fse.Cmdlets.StartFseServerCommand' -PassThru
-        $e.Exception.Message | Should -Match 'neither a checkpoint directory nor a preset'
+        $e.Exception.Message | Should -Match 'neither a checkpoint directory'
         $e = { Start-FseServer @tiny -Device Cuda } | Should -Throw -ErrorId 'ServerStartFailed,Fse.Cmdlets.StartFseServerCommand' -PassThru
         $e.Exception.Message | Should -Match 'No CUDA device'
     }

@@ -10,7 +10,10 @@ param(
     [Parameter(Mandatory)] [string] $PesterVersion,
     [Parameter(Mandatory)] [string] $SummaryFile,
     [Parameter(Mandatory)] [string] $ResultFile,
-    [string] $FullNameFilter
+    [string] $FullNameFilter,
+
+    # Extra Pester files with container data, as JSON: [{"Path": "Examples/Fse.Regression.Tests.ps1", "Data": {"Tolerance": 1.0}}].
+    [string] $ExtraContainersJson = '[]'
 )
 $ErrorActionPreference = 'Stop'
 $sep = [IO.Path]::PathSeparator
@@ -18,7 +21,7 @@ $env:PSModulePath = $ModuleRoot + $sep + $PesterModules + $sep + $env:PSModulePa
 Import-Module Pester -RequiredVersion $PesterVersion
 
 $config = New-PesterConfiguration
-$config.Run.Path = $TestPath
+$config.Run.Container = @(New-PesterContainer -Path $TestPath) + @(ConvertFrom-Json $ExtraContainersJson -AsHashtable | ForEach-Object { New-PesterContainer -Path $_.Path -Data $_.Data })
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Normal'
 $config.TestResult.Enabled = $true

@@ -71,8 +71,9 @@ public sealed class ServedModel : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(spec);
         if (Directory.Exists(spec)) return LoadCheckpoint(Path.GetFullPath(spec), fse, backend);
         if (ModelPresets.TryGet(spec, out var p)) return LoadPreset(p, fse, backend, preset ?? new PresetOptions());
+        if (BundledModels.TryResolve(spec, out var bundled)) return LoadCheckpoint(bundled, fse, backend);
         throw new ArgumentException(
-            $"The model '{spec}' is neither a checkpoint directory nor a preset. Give a directory with config.json and *.safetensors, or a preset: {string.Join(", ", ModelPresets.Names)}.",
+            $"The model '{spec}' is neither a checkpoint directory, a preset nor a model shipped with the module. Give a directory with config.json and *.safetensors, '{BundledModels.Default}', or a preset: {string.Join(", ", ModelPresets.Names)}.",
             nameof(spec));
     }
 
