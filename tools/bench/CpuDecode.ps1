@@ -4,8 +4,8 @@
 CPU decode speed at batch 1 of the tiny presets, FSE off and on, through Invoke-FseGenerate (build.ps1 Bench).
 
 .DESCRIPTION
-Writes each tiny preset once, then generates -Tokens tokens greedily (ignoring EOS) -Repeat times per FSE mode and
-reports the median decode tokens/s and the on/off ratio. Absolute numbers on a shared 2-core machine move with its
+Writes each tiny preset once, warms both FSE modes, then generates -Tokens tokens greedily (ignoring EOS) -Repeat
+times per mode, alternating the modes, and reports the median decode tokens/s and the on/off ratio. Absolute numbers on a shared 2-core machine move with its
 load; quote the ratio.
 #>
 param(
@@ -23,12 +23,14 @@ try {
         $dir = Join-Path $work $preset
         $null = New-FseModel -Preset $preset -Path $dir -NoTokenizer
         $prompt = 1..16
-        $median = @{}
-        foreach ($fse in 'Off', 'On') {
-            $null = Invoke-FseGenerate -Model $dir -TokenIds $prompt -MaxTokens 8 -IgnoreEos -Fse $fse   # warm-up
-            $speeds = 1..$Repeat | ForEach-Object { (Invoke-FseGenerate -Model $dir -TokenIds $prompt -MaxTokens $Tokens -IgnoreEos -Fse $fse).DecodeTokensPerSecond } | Sort-Object
-            $median[$fse] = $speeds[[int][math]::Floor($speeds.Count / 2)]
+        # Warm both modes (tiered JIT settles after a few hundred calls), then alternate them so drift hits both alike.
+        foreach ($fse in 'Off', 'On') { 1..3 | ForEach-Object { $null = Invoke-FseGenerate -Model $dir -TokenIds $prompt -MaxTokens $Tokens -IgnoreEos -Fse $fse } }
+        $speeds = @{ Off = @(); On = @() }
+        foreach ($i in 1..$Repeat) {
+            foreach ($fse in 'Off', 'On') { $speeds[$fse] += (Invoke-FseGenerate -Model $dir -TokenIds $prompt -MaxTokens $Tokens -IgnoreEos -Fse $fse).DecodeTokensPerSecond }
         }
+        $median = @{}
+        foreach ($fse in 'Off', 'On') { $sorted = $speeds[$fse] | Sort-Object; $median[$fse] = $sorted[[int][math]::Floor($sorted.Count / 2)] }
         [pscustomobject]@{
             Preset          = $preset
             'Off tok/s'     = [math]::Round($median.Off, 1)

@@ -100,6 +100,7 @@ public sealed class ServedModel : IDisposable
         var source = new PresetSource(preset.Name, options.Layers, options.Seed);
         try
         {
+            source.GenerateAll();
             var model = CausalLm.Load(source.Config, source, backend, fse);
             var tokenizer = BuiltInTokenizer(source.Config.VocabSize);
             var eos = new SortedSet<int>(source.Config.EosTokenIds);

@@ -49,5 +49,23 @@ public class PresetSourceTests
     }
 
     [Fact]
+    public void GenerateAllMakesEveryTensorOnceWithTheSameBytes()
+    {
+        using var lazy = new PresetSource("tiny-qwen3-next", seed: 9);
+        using var eager = new PresetSource("tiny-qwen3-next", seed: 9);
+        eager.GenerateAll();
+        long total = eager.BytesGenerated;
+        Assert.Equal(ParameterCount.Bytes(eager.Config), total);
+        eager.GenerateAll();
+        Assert.Equal(total, eager.BytesGenerated);
+        foreach (var t in TensorManifest.Expected(eager.Config))
+        {
+            Assert.True(lazy.TryGet(t.Name, out var a));
+            Assert.True(eager.TryGet(t.Name, out var b));
+            Assert.True(a.Bytes.SequenceEqual(b.Bytes), t.Name);
+        }
+    }
+
+    [Fact]
     public void AnUnknownPresetIsRefused() => Assert.Throws<ArgumentException>(() => new PresetSource("no-such-model"));
 }

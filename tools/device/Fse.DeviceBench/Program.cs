@@ -6,6 +6,8 @@ using Fse.Kernels.Cuda;
 
 // Fse.DeviceBench [contract|bench|all|parity|model] [--out DIR] [--cpu-simulation]
 // parity [--fixtures DIR]: CUDA vs CPU logits and greedy output on the HF fixtures;
+// serve [--server DLL] [--model M] [--device D] [--isl ..] [--osl ..] [--concurrency ..] [--prompts-per-concurrency N] [--server-args "..."]:
+//   the FSE off/on serving sweep through fse-server started per mode;
 // model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on.
 // contract: the BackendContract against the CUDA backend in three MatMul configurations (default, every MatMul through
 // cuBLAS, every MatMul through the tiled kernel); bench: the kernel micro-benchmarks. Prints a table last and exits
@@ -29,6 +31,28 @@ double MeasureCopy()
 }
 
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+
+if (mode == "serve")
+{
+    var settings = new ServeSweep.Settings(
+        Arg("--server") ?? ".gpu/server/fse-server.dll",
+        Arg("--model") ?? "qwen3-next-80b-a3b",
+        Arg("--device") ?? "cuda",
+        (Arg("--isl") ?? "1000").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
+        (Arg("--osl") ?? "100").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
+        (Arg("--concurrency") ?? "4,16,64").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
+        int.Parse(Arg("--prompts-per-concurrency") ?? "2", CultureInfo.InvariantCulture),
+        (Arg("--server-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    var serveReport = await ServeSweep.RunAsync(settings);
+    if (outDir is not null)
+    {
+        Directory.CreateDirectory(outDir);
+        File.WriteAllText(Path.Combine(outDir, "serve.md"), serveReport);
+    }
+    Console.WriteLine();
+    Console.Write(serveReport);
+    return 0;
+}
 
 if (mode is "model" or "parity")
 {
