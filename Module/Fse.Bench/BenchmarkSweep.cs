@@ -128,6 +128,7 @@ public sealed class BenchmarkSweep
             PromptTokens = prompt.TokenIds,
             MaxTokens = prompt.OutputLength,
             IgnoreEos = true,
+            Temperature = 0,   // as vllm bench serve sends: greedy, so sampling cost does not enter the timings
         };
         return StreamingRequest.RunAsync(_client, request, prompt.PromptLength, runStart, onChunk, tokenizer, ct);
     }

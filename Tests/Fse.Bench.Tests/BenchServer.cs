@@ -38,7 +38,7 @@ public sealed record BenchServerScript
 }
 
 /// <summary>What the server saw of one completion request.</summary>
-public sealed record SeenRequest(int PromptTokens, bool PromptWasText, int MaxTokens, bool IgnoreEos, bool IncludeUsage, double ArrivedSeconds);
+public sealed record SeenRequest(int PromptTokens, bool PromptWasText, int MaxTokens, bool IgnoreEos, bool IncludeUsage, double ArrivedSeconds, double? Temperature = null);
 
 /// <summary>
 /// A real HTTP server (Kestrel on 127.0.0.1) that plays an OpenAI-compatible engine with scripted timing:
@@ -108,7 +108,8 @@ public sealed class BenchServer : IAsyncDisposable
         bool includeUsage = body.TryGetProperty("stream_options", out var so) && so.TryGetProperty("include_usage", out var iu) && iu.GetBoolean();
         Seen.Enqueue(new SeenRequest(promptTokens, prompt.ValueKind == JsonValueKind.String, maxTokens,
             body.TryGetProperty("ignore_eos", out var ie) && ie.GetBoolean(), includeUsage,
-            (arrived - _startedAt) / (double)Stopwatch.Frequency));
+            (arrived - _startedAt) / (double)Stopwatch.Frequency,
+            body.TryGetProperty("temperature", out var temp) && temp.ValueKind == JsonValueKind.Number ? temp.GetDouble() : null));
 
         if (s.FailEvery > 0 && n % s.FailEvery == 0)
         {

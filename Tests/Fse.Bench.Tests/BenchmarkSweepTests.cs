@@ -62,7 +62,7 @@ public class BenchmarkSweepTests
         Assert.Equal(8 * 16, r.TotalOutputTokens);
         Assert.Equal(4, r.PeakConcurrentRequests);
         Assert.Equal(8 + 4, server.Seen.Count);
-        Assert.All(server.Seen, s => Assert.True(s.IgnoreEos && s.IncludeUsage && s.MaxTokens == 16));
+        Assert.All(server.Seen, s => Assert.True(s.IgnoreEos && s.IncludeUsage && s.MaxTokens == 16 && s.Temperature == 0));
         Assert.Equal("timing", r.Label);
         Assert.Equal("scripted-moe", r.Model);
         Assert.Equal("On", r.Fse);

@@ -17,32 +17,45 @@ public sealed class Sampler
     {
         if (_p.Temperature == 0) return ArgMax(logits);
         int n = logits.Length;
-        var probs = new double[n];
+        var weights = new double[n];
         double max = double.NegativeInfinity;
         for (int i = 0; i < n; i++) max = Math.Max(max, logits[i] / _p.Temperature);
         double sum = 0;
-        for (int i = 0; i < n; i++) sum += probs[i] = Math.Exp(logits[i] / _p.Temperature - max);
-        var order = Enumerable.Range(0, n).ToArray();
-        Array.Sort(order, (a, b) => probs[b].CompareTo(probs[a]) is var c && c != 0 ? c : a.CompareTo(b));
-        int keep = n;
-        if (_p.TopP < 1)
+        for (int i = 0; i < n; i++) sum += weights[i] = Math.Exp(logits[i] / _p.Temperature - max);
+        if (_p.TopP >= 1) return Draw(weights, sum);
+
+        // The nucleus without sorting the whole vocabulary: a heap built in O(V), popped most likely first (the lower id
+        // on ties) until the popped probability reaches top_p.
+        var heap = new PriorityQueue<int, (double Weight, int Id)>(
+            Enumerable.Range(0, n).Select(i => (i, (weights[i], i))),
+            Comparer<(double Weight, int Id)>.Create((a, b) => a.Weight != b.Weight ? b.Weight.CompareTo(a.Weight) : a.Id.CompareTo(b.Id)));
+        var nucleus = new List<int>();
+        double kept = 0;
+        while (heap.Count > 0 && kept < _p.TopP * sum)
         {
-            double acc = 0;
-            for (int i = 0; i < n; i++)
-            {
-                acc += probs[order[i]] / sum;
-                if (acc >= _p.TopP) { keep = i + 1; break; }
-            }
+            int id = heap.Dequeue();
+            nucleus.Add(id);
+            kept += weights[id];
         }
-        double total = 0;
-        for (int i = 0; i < keep; i++) total += probs[order[i]];
-        double u = _rng.NextDouble() * total;
-        for (int i = 0; i < keep; i++)
+        double u = _rng.NextDouble() * kept;
+        foreach (var id in nucleus)
         {
-            u -= probs[order[i]];
-            if (u <= 0) return order[i];
+            u -= weights[id];
+            if (u <= 0) return id;
         }
-        return order[keep - 1];
+        return nucleus[^1];
+    }
+
+    /// <summary>A draw proportional to <paramref name="weights"/> (summing to <paramref name="sum"/>) in one pass.</summary>
+    private int Draw(double[] weights, double sum)
+    {
+        double u = _rng.NextDouble() * sum;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            u -= weights[i];
+            if (u <= 0) return i;
+        }
+        return Array.FindLastIndex(weights, w => w > 0);
     }
 
     /// <summary>Index of the largest logit; the lower index among equals.</summary>
