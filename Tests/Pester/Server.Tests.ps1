@@ -269,8 +269,9 @@ Describe 'Start-FseServer -Engine External and -Url' {
 
 Describe 'Benchmark and accuracy against fse-server' {
     It 'runs a 2x2 grid with FSE off and on, starting one server per mode' {
+        $csv = Join-Path $TestDrive 'grid.csv'
         $results = Invoke-FseBenchmark -Model tiny-qwen3-next -Fse Off, On -InputLength 24, 48 -OutputLength 8 -Concurrency 1, 4 -NumPrompts 4 -Seed 7 `
-            -ServerArgumentList '--max-model-len', '512'
+            -ServerArgumentList '--max-model-len', '512' -OutFile $csv
         $results.Count | Should -Be 8
         ($results | Where-Object Fse -EQ 'Off').Count | Should -Be 4
         ($results | Where-Object Fse -EQ 'On').Count | Should -Be 4
@@ -285,6 +286,16 @@ Describe 'Benchmark and accuracy against fse-server' {
         ($results | Select-Object -Unique InputLength, MaxConcurrency).Count | Should -Be 4
         $rows = $results | Compare-FseResult
         $rows.Count | Should -Be 4
+        # One CSV row per grid point and mode, the delta table, and a valid PNG.
+        @(Import-FseResult $csv).Count | Should -Be 8
+        $md = $results | Compare-FseResult -Format Markdown
+        $md | Should -Match '\| ISL \| OSL \| MC \| TPOT mean \(ms\) off → on \(Δ\) \|'
+        ($md -split "`n" | Where-Object { $_ -match '^\| (24|48) \|' }).Count | Should -Be 4
+        $png = Join-Path $TestDrive 'grid.png'
+        $null = $results | Export-FsePlot -Path $png
+        $bytes = [IO.File]::ReadAllBytes($png)
+        [BitConverter]::ToString($bytes, 0, 8) | Should -Be '89-50-4E-47-0D-0A-1A-0A'
+        $bytes.Length | Should -BeGreaterThan 10000
         Get-FseServer | Where-Object Model -EQ 'tiny-qwen3-next' | Where-Object Status -EQ 'Running' | Should -BeNullOrEmpty -Because 'each mode''s server is stopped after its sweep'
     }
 
