@@ -44,6 +44,7 @@ public class OpenAiClientTests
         using var client = new OpenAiClient(new OpenAiEndpoint(server.Url, "sk-test"));
         var request = new CompletionRequest { Model = "m", PromptTokens = [1, 2, 3], MaxTokens = 3, IgnoreEos = true };
         var chunks = new List<StreamChunk>();
+        long sent = Stopwatch.GetTimestamp();
         await foreach (var c in client.StreamCompletionAsync(request)) chunks.Add(c);
 
         Assert.Equal("Bearer sk-test", seenAuth);
@@ -56,8 +57,11 @@ public class OpenAiClientTests
         Assert.Equal(["a", "", "b"], chunks.Take(3).Select(c => c.Body.Choices.Single().Text));
         Assert.Empty(chunks[3].Body.Choices);
         Assert.Equal(new Usage(3, 3), chunks[3].Body.Usage);
-        var gapMs = (chunks[2].ArrivedAt - chunks[0].ArrivedAt) * 1000.0 / Stopwatch.Frequency;
-        Assert.InRange(gapMs, 40, 2000);
+        // Each event carries its own arrival time: the third can only arrive after the server's two 30 ms pauses,
+        // and later than the first (a loaded machine may delay the first read, so the gap between them has no lower bound).
+        var thirdMs = (chunks[2].ArrivedAt - sent) * 1000.0 / Stopwatch.Frequency;
+        Assert.InRange(thirdMs, 60, 5000);
+        Assert.True(chunks[2].ArrivedAt > chunks[0].ArrivedAt);
     }
 
     [Fact]
