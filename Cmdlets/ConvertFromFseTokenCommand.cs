@@ -9,16 +9,8 @@ namespace Fse.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsData.ConvertFrom, "FseToken")]
 [OutputType(typeof(string))]
-public sealed class ConvertFromFseTokenCommand : PSCmdlet
+public sealed class ConvertFromFseTokenCommand : TokenizerCmdlet
 {
-    private TokenizerCache? _cache;
-
-    /// <summary>A directory holding tokenizer.json (and tokenizer_config.json), or the path of a tokenizer.json.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    [Alias("Model")]
-    [ValidateNotNullOrEmpty]
-    public string Tokenizer { get; set; } = "";
-
     /// <summary>One sequence of ids; from the pipeline, each object (such as each int[] ConvertTo-FseToken writes) is one sequence.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Ids", "TokenId")]
@@ -29,11 +21,9 @@ public sealed class ConvertFromFseTokenCommand : PSCmdlet
     [Parameter]
     public SwitchParameter SkipSpecialTokens { get; set; }
 
-    protected override void BeginProcessing() => _cache = new TokenizerCache(this);
-
     protected override void ProcessRecord()
     {
-        var tokenizer = _cache!.Get(Tokenizer);
+        var tokenizer = LoadTokenizer();
         try
         {
             WriteObject(tokenizer.Decode(TokenIds, SkipSpecialTokens));

@@ -8,16 +8,8 @@ namespace Fse.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsData.ConvertTo, "FseToken")]
 [OutputType(typeof(int[]))]
-public sealed class ConvertToFseTokenCommand : PSCmdlet
+public sealed class ConvertToFseTokenCommand : TokenizerCmdlet
 {
-    private TokenizerCache? _cache;
-
-    /// <summary>A directory holding tokenizer.json (and tokenizer_config.json), or the path of a tokenizer.json.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    [Alias("Model")]
-    [ValidateNotNullOrEmpty]
-    public string Tokenizer { get; set; } = "";
-
     /// <summary>The texts to encode; one int[] is written per text.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Prompt", "Content")]
@@ -28,11 +20,9 @@ public sealed class ConvertToFseTokenCommand : PSCmdlet
     [Parameter]
     public SwitchParameter NoSpecialTokens { get; set; }
 
-    protected override void BeginProcessing() => _cache = new TokenizerCache(this);
-
     protected override void ProcessRecord()
     {
-        var tokenizer = _cache!.Get(Tokenizer);
+        var tokenizer = LoadTokenizer();
         foreach (var text in Text)
         {
             // One object per text: the ids stay together as an int[] in the pipeline instead of being unrolled.

@@ -6,7 +6,7 @@ ConvertFrom-FseToken loads a Hugging Face tokenizer (tokenizer.json, byte-level 
 Each pipeline object is one sequence. ConvertTo-FseToken writes each sequence as one int[] object, so ConvertTo-FseToken ... | ConvertFrom-FseToken ... gives the texts back. A bare array piped in is unrolled by PowerShell into single ids, each of which would be decoded alone: pass it with -TokenIds $ids, or keep it whole with the unary comma (,$ids | ConvertFrom-FseToken ...).
 '@
     Parameters  = @{
-        Tokenizer         = 'A directory holding tokenizer.json (and optionally tokenizer_config.json), or the path of a tokenizer.json. Relative paths resolve against the current location. A path that is missing or cannot be read is a terminating error.'
+        Tokenizer         = 'A directory holding tokenizer.json (and optionally tokenizer_config.json), or the path of a tokenizer.json, or the name of a model shipped with the module (''default''). Relative paths resolve against the current location. A path that is missing or cannot be read is a terminating error.'
         TokenIds          = 'One sequence of token ids, from the parameter or the pipeline (by value, or by the property names TokenIds, Ids and TokenId). An id outside the vocabulary writes a non-terminating TokenIdOutOfRange error naming the id and the vocabulary size, and the next sequence is decoded.'
         SkipSpecialTokens = 'Leaves out special tokens such as <|im_start|>, <|im_end|> and <|endoftext|> (added tokens marked special); added tokens that are not special, such as <think>, are kept.'
     }

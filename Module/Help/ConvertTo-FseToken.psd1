@@ -6,7 +6,7 @@ ConvertTo-FseToken loads a Hugging Face tokenizer (tokenizer.json with byte-leve
 Each text gives one int[] object, so a pipeline keeps the sequences apart: 'a', 'b' | ConvertTo-FseToken $t writes two arrays, and $ids = ConvertTo-FseToken $t 'hello' is an int[]. To see one id per line, pipe the result to ForEach-Object { $_ } or index it. The tokenizer is loaded once per invocation (about a third of a second for Qwen's 151,669-token vocabulary) and then encodes about 10 MB of text a second.
 '@
     Parameters  = @{
-        Tokenizer       = 'A directory holding tokenizer.json (and optionally tokenizer_config.json), or the path of a tokenizer.json. Relative paths resolve against the current location. A path that is missing or cannot be read is a terminating error.'
+        Tokenizer       = 'A directory holding tokenizer.json (and optionally tokenizer_config.json), or the path of a tokenizer.json, or the name of a model shipped with the module (''default''). Relative paths resolve against the current location. A path that is missing or cannot be read is a terminating error.'
         Text            = 'The texts to encode, from the parameter or the pipeline (by value, or by the property names Text, Prompt and Content). The empty string gives an empty int[].'
         NoSpecialTokens = 'Leaves out the tokens that the tokenizer''s post-processor adds around a text (a BOS, for tokenizers with a TemplateProcessing post-processor). Qwen''s tokenizer adds none, so this changes nothing for it. Special tokens written in the text are still encoded.'
     }

@@ -96,4 +96,11 @@ Describe 'ConvertFrom-FseToken' {
         $help.parameters.parameter.name | Should -Contain 'SkipSpecialTokens'
         @($help.examples.example).Count | Should -BeGreaterOrEqual 2
     }
+
+    It 'takes the name of the bundled model as -Tokenizer' {
+        $ids = ConvertTo-FseToken -Tokenizer default -Text 'Tom has 12 apples.'
+        $ids.Count | Should -BeGreaterThan 3
+        ConvertFrom-FseToken -Tokenizer default -TokenIds $ids | Should -Be 'Tom has 12 apples.'
+    }
+
 }
