@@ -65,6 +65,11 @@ public sealed class StartFseServerCommand : PSCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int MaxNumBatchedTokens { get; set; }
 
+    /// <summary>On a GPU: the share of its memory fse-server plans weights, states and KV cache with (default 0.9).</summary>
+    [Parameter(ParameterSetName = LocalSet)]
+    [ValidateRange(0.01, 1.0)]
+    public double GpuMemoryUtilization { get; set; }
+
     [Parameter(ParameterSetName = LocalSet)]
     [ValidateRange(1, int.MaxValue)]
     public int Layers { get; set; }
@@ -162,6 +167,7 @@ public sealed class StartFseServerCommand : PSCmdlet
             MaxNumSeqs = Bound(nameof(MaxNumSeqs)) ? MaxNumSeqs : null,
             MaxModelLen = Bound(nameof(MaxModelLen)) ? MaxModelLen : null,
             MaxNumBatchedTokens = Bound(nameof(MaxNumBatchedTokens)) ? MaxNumBatchedTokens : null,
+            GpuMemoryUtilization = Bound(nameof(GpuMemoryUtilization)) ? GpuMemoryUtilization : null,
             Layers = Bound(nameof(Layers)) ? Layers : null,
             Seed = Bound(nameof(Seed)) ? Seed : null,
             ExtraArguments = ArgumentList,

@@ -20,6 +20,7 @@ internal sealed record LocalServerSpec
     public int? MaxNumSeqs { get; init; }
     public int? MaxModelLen { get; init; }
     public int? MaxNumBatchedTokens { get; init; }
+    public double? GpuMemoryUtilization { get; init; }
     public int? Layers { get; init; }
     public int? Seed { get; init; }
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
@@ -75,6 +76,7 @@ internal static class ServerLauncher
         Opt("--max-num-seqs", spec.MaxNumSeqs);
         Opt("--max-model-len", spec.MaxModelLen);
         Opt("--max-num-batched-tokens", spec.MaxNumBatchedTokens);
+        Opt("--gpu-memory-utilization", spec.GpuMemoryUtilization);
         Opt("--layers", spec.Layers);
         Opt("--seed", spec.Seed);
         args.AddRange(spec.ExtraArguments);

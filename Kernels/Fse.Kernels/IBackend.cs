@@ -12,6 +12,9 @@ public interface IBackend : IDisposable
     /// <summary>"cpu" or "cuda".</summary>
     string Name { get; }
 
+    /// <summary>The device's total memory in bytes, which a memory plan divides up; null when host memory is used (the CPU).</summary>
+    long? MemoryBytes { get; }
+
     /// <summary>A zero-filled tensor.</summary>
     Tensor Allocate(DType dtype, params int[] shape);
 

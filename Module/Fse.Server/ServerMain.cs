@@ -41,11 +41,29 @@ public static class ServerMain
         ServedModel model;
         try
         {
-            options.Engine.Validate(ModelConfigFor(options));
+            var config = ModelConfigFor(options);
+            options.Engine.Validate(config);
             var backend = Devices.Create(options.Device);
+            if (backend.MemoryBytes is { } deviceBytes)
+            {
+                // On a GPU the memory is planned before any weight loads; an impossible plan stops here.
+                var plan = MemoryPlan.Create(config, options.Fse, options.Engine, deviceBytes, options.GpuMemoryUtilization);
+                Console.WriteLine($"fse-server: memory plan: {plan}");
+                if (options.Engine.NumBlocks is null)
+                {
+                    int blocks = options.KvCacheMemoryGiven ? options.Engine.ResolveNumBlocks(config) : plan.NumBlocks;
+                    if (blocks > plan.NumBlocks)
+                        throw new MemoryPlanException($"--kv-cache-memory asks for {blocks} KV blocks, but the memory plan leaves room for {plan.NumBlocks}: {plan}.");
+                    options = options with { Engine = options.Engine with { NumBlocks = blocks } };
+                }
+                else if (options.Engine.NumBlocks > plan.NumBlocks)
+                {
+                    throw new MemoryPlanException($"--num-blocks {options.Engine.NumBlocks} does not fit: the memory plan leaves room for {plan.NumBlocks} blocks: {plan}.");
+                }
+            }
             model = ServedModel.Load(options.Model, options.Fse, backend, options.Preset);
         }
-        catch (Exception e) when (e is CheckpointException or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is CheckpointException or ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException or MemoryPlanException)
         {
             return Fail($"cannot serve '{options.Model}': {FirstLine(e.Message)}");
         }

@@ -32,6 +32,15 @@ public sealed record ServerOptions
     /// <summary>How long a SIGTERM waits for running requests before aborting them.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The share of a GPU's memory the server plans with (vLLM's --gpu-memory-utilization): the KV cache gets what the weights,
+    /// states and workspace leave of it, unless --num-blocks or --kv-cache-memory fix its size.
+    /// </summary>
+    public double GpuMemoryUtilization { get; init; } = 0.9;
+
+    /// <summary>Whether --kv-cache-memory was given (else, on a GPU, the memory plan sizes the KV cache).</summary>
+    public bool KvCacheMemoryGiven { get; init; }
+
     /// <summary>Exit (gracefully) when this process ends: the PowerShell session that started the server.</summary>
     public int? ParentPid { get; init; }
 
@@ -56,7 +65,11 @@ public sealed record ServerOptions
           --max-num-batched-tokens <n>   Most tokens per step; longer prompts are prefilled in chunks (default 2048).
           --block-size <n>               Tokens per KV-cache block (default 16).
           --num-blocks <n>               KV-cache blocks (default: from --kv-cache-memory).
-          --kv-cache-memory <bytes>      KV-cache memory, e.g. 268435456, 256MiB, 2GiB (default 256MiB).
+          --kv-cache-memory <bytes>      KV-cache memory, e.g. 268435456, 256MiB, 2GiB (default: on a GPU, what the memory
+                                         plan leaves; on the CPU 256MiB).
+          --gpu-memory-utilization <f>   The share of the GPU's memory to plan with (default 0.9): weights, sequence states
+                                         and workspace first, the KV cache gets the rest; a plan that cannot hold one
+                                         full-length sequence is refused before anything loads.
           --max-waiting-requests <n>     Refuse new requests with 429 while this many wait (default: no limit).
           --max-request-bytes <n>        Largest request body (default 32MiB); larger ones get 413.
           --shutdown-timeout <seconds>   Grace period for running requests on SIGTERM (default 10).
@@ -123,6 +136,10 @@ public sealed record ServerOptions
             MaxRequestBytes = values.TryGetValue("max-request-bytes", out var mrb) ? Bytes("max-request-bytes", mrb) : 32L << 20,
             ShutdownTimeout = TimeSpan.FromSeconds(Double(values, "shutdown-timeout") ?? 10),
             ParentPid = Int(values, "parent-pid", 1),
+            GpuMemoryUtilization = Double(values, "gpu-memory-utilization") is { } u
+                ? (u > 0 && u <= 1 ? u : throw new UsageException($"--gpu-memory-utilization must lie in (0, 1], not {u}."))
+                : 0.9,
+            KvCacheMemoryGiven = values.ContainsKey("kv-cache-memory"),
         };
     }
 
@@ -130,7 +147,7 @@ public sealed record ServerOptions
     [
         "model", "fse", "device", "host", "port", "api-key", "served-model-name", "max-num-seqs", "max-model-len",
         "max-num-batched-tokens", "block-size", "num-blocks", "kv-cache-memory", "max-waiting-requests", "max-request-bytes",
-        "shutdown-timeout", "layers", "seed", "parent-pid",
+        "shutdown-timeout", "layers", "seed", "parent-pid", "gpu-memory-utilization",
     ];
 
     private static string CheckDevice(string device)

@@ -19,6 +19,7 @@ Servers started in a session are stopped when the module is removed or PowerShel
         ServedModelName     = 'The model id clients use (default: -Model as given).'
         MaxNumSeqs          = 'The most sequences in one engine step (vLLM --max-num-seqs; default 256).'
         MaxModelLen         = 'The longest prompt plus output accepted (default: the model''s max_position_embeddings). A longer request is refused with HTTP 400.'
+        GpuMemoryUtilization = 'On a GPU: the share of its memory (0.01 to 1, default 0.9) the server plans with before anything loads: the weights, one linear-attention state per -MaxNumSeqs and the step workspace come first and the KV cache gets the rest; a plan that cannot hold one full-length sequence stops the start with the server''s breakdown of the numbers (like vLLM''s --gpu-memory-utilization). Ignored on the CPU.'
         MaxNumBatchedTokens = 'The most tokens in one engine step (default 2048); longer prompts are prefilled in chunks.'
         Layers              = 'Presets only: overrides the preset''s layer count.'
         Seed                = 'Presets only: the random-weight seed (default 0), as New-FseModel -Seed.'

@@ -11,6 +11,8 @@ public sealed unsafe partial class CpuBackend : IBackend
 {
     public string Name => "cpu";
 
+    public long? MemoryBytes => null;
+
     public Tensor Allocate(DType dtype, params int[] shape) => CpuTensor.Allocate(dtype, shape);
 
     public Tensor Upload(HostTensor source) => CpuTensor.View(source);

@@ -99,6 +99,8 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     public string Name => "cuda";
 
+    public long? MemoryBytes => _acc.MemorySize;
+
     /// <summary>The device, the number of kernels and whether cuBLAS was loaded (and if not, why and what MatMul uses instead).</summary>
     public string Description { get; }
 
