@@ -139,22 +139,7 @@ public abstract partial class BackendContract
         }
         for (int s = 0; s < lengths.Length; s++)
         {
-            var want = new double[lengths[s] * heads * hd];
-            for (int p = 0; p < lengths[s]; p++)
-                for (int h = 0; h < heads; h++)
-                {
-                    int kvh = h / (heads / kvHeads);
-                    var scores = new double[p + 1];
-                    for (int j = 0; j <= p; j++)
-                    {
-                        double dot = 0;
-                        for (int d = 0; d < hd; d++) dot += q[s][(p * heads + h) * hd + d] * (double)k[s][(j * kvHeads + kvh) * hd + d];
-                        scores[j] = dot * 0.25f;
-                    }
-                    var pr = Softmax(scores);
-                    for (int d = 0; d < hd; d++)
-                        for (int j = 0; j <= p; j++) want[(p * heads + h) * hd + d] += pr[j] * v[s][(j * kvHeads + kvh) * hd + d];
-                }
+            var want = CausalAttention(q[s], k[s], v[s], lengths[s], heads, kvHeads, hd, 0.25f);
             AssertClose(got[s], want, 1e-5);
         }
     }

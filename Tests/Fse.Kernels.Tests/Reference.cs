@@ -18,6 +18,31 @@ internal static class Reference
         return e;
     }
 
+    /// <summary>
+    /// Dense causal grouped-query attention of one sequence: q [n, heads, hd], k and v [n, kvHeads, hd] → [n, heads, hd],
+    /// query head h reading kv head h / (heads / kvHeads).
+    /// </summary>
+    public static double[] CausalAttention(float[] q, float[] k, float[] v, int n, int heads, int kvHeads, int hd, double scale)
+    {
+        var output = new double[n * heads * hd];
+        for (int p = 0; p < n; p++)
+            for (int h = 0; h < heads; h++)
+            {
+                int kvh = h / (heads / kvHeads);
+                var scores = new double[p + 1];
+                for (int j = 0; j <= p; j++)
+                {
+                    double dot = 0;
+                    for (int d = 0; d < hd; d++) dot += q[(p * heads + h) * hd + d] * (double)k[(j * kvHeads + kvh) * hd + d];
+                    scores[j] = dot * scale;
+                }
+                var pr = Softmax(scores);
+                for (int d = 0; d < hd; d++)
+                    for (int j = 0; j <= p; j++) output[(p * heads + h) * hd + d] += pr[j] * v[(j * kvHeads + kvh) * hd + d];
+            }
+        return output;
+    }
+
     /// <summary>Indices of the k largest values, descending, ties to the lower index.</summary>
     public static int[] TopK(double[] v, int k) =>
         Enumerable.Range(0, v.Length).OrderByDescending(i => v[i]).ThenBy(i => i).Take(k).ToArray();
