@@ -32,16 +32,18 @@ internal static class SafetensorsTestData
     public static Dictionary<string, float[]> WriteRandom(string path, IReadOnlyList<TensorEntry> entries, int seed,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var values = new Dictionary<string, float[]>();
+        var values = RandomValues(entries, seed);
         using var writer = SafetensorsWriter.Create(path, entries, metadata);
-        int i = 0;
-        foreach (var e in entries)
-        {
-            var v = RandomFloats((int)e.Shape.ElementCount, seed + i++);
-            values[e.Name] = v;
-            writer.WriteFloat32(e.Name, 0, v);
-        }
+        foreach (var (name, v) in values) writer.WriteFloat32(name, 0, v);
         writer.Complete();
+        return values;
+    }
+
+    /// <summary>Fresh random values for each entry (seeded per entry), in entry order.</summary>
+    public static Dictionary<string, float[]> RandomValues(IReadOnlyList<TensorEntry> entries, int seed)
+    {
+        var values = new Dictionary<string, float[]>();
+        for (int i = 0; i < entries.Count; i++) values[entries[i].Name] = RandomFloats((int)entries[i].Shape.ElementCount, seed + i);
         return values;
     }
 
