@@ -24,6 +24,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly Accelerator _acc;
     private readonly KernelSet _k;
     private readonly Workspace _ws;
+    private readonly BufferPool _pool;
     private readonly Cublas? _cublas;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _status;
     private readonly Queue<DeviceBatch> _batches = new();
@@ -41,6 +42,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             _side = _acc.MaxNumThreadsPerGroup >= 256 ? 16 : (int)Math.Sqrt(_acc.MaxNumThreadsPerGroup);
             _k = new KernelSet(_acc);
             _ws = new Workspace(_acc);
+            _pool = new BufferPool(_acc);
             _status = _acc.Allocate1D<int>(Status.Count);
             _status.MemSetToZero();
             _cublas = Cublas.TryCreate(_acc, out var why);
@@ -115,10 +117,22 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     internal IReadOnlyList<System.Reflection.MethodInfo> KernelMethods => _k.Methods;
 
+    /// <summary>Device allocations served from the buffer pool so far.</summary>
+    public long PooledAllocations => _pool.Reused;
+
+    internal BufferPool Pool => _pool;
+
+    /// <summary>Takes back a tensor's buffer: into the pool while this backend lives, freed after.</summary>
+    internal void Release(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
+    {
+        if (_disposed) buffer.Dispose();
+        else _pool.Return(buffer);
+    }
+
     public Tensor Allocate(DType dtype, params int[] shape)
     {
         Enter();
-        var t = CudaTensor.Allocate(this, _acc, dtype, shape);
+        var t = CudaTensor.Allocate(this, _pool, dtype, shape);
         t.View.MemSetToZero();
         return t;
     }
@@ -126,7 +140,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public Tensor Upload(HostTensor source)
     {
         Enter();
-        var t = CudaTensor.Allocate(this, _acc, source.DType, source.Shape);
+        var t = CudaTensor.Allocate(this, _pool, source.DType, source.Shape, exact: true);
         if (source.ByteLength > 0) t.View.CopyFromCPU(ref Unsafe.AsRef<byte>((void*)source.Data), source.ByteLength);
         return t;
     }
@@ -134,7 +148,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public Tensor Upload(ReadOnlySpan<float> data, params int[] shape)
     {
         Enter();
-        var t = CudaTensor.Allocate(this, _acc, DType.F32, shape);
+        var t = CudaTensor.Allocate(this, _pool, DType.F32, shape);
         if (data.Length != t.ElementCount) throw new ArgumentException($"{data.Length} values for a tensor of shape {t}.");
         if (data.Length > 0) t.F32.CopyFromCPU(ref Unsafe.AsRef(in data[0]), data.Length);
         return t;
@@ -143,7 +157,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public Tensor Upload(ReadOnlySpan<int> data, params int[] shape)
     {
         Enter();
-        var t = CudaTensor.Allocate(this, _acc, DType.I32, shape);
+        var t = CudaTensor.Allocate(this, _pool, DType.I32, shape);
         if (data.Length != t.ElementCount) throw new ArgumentException($"{data.Length} values for a tensor of shape {t}.");
         if (data.Length > 0) t.I32.CopyFromCPU(ref Unsafe.AsRef(in data[0]), data.Length);
         return t;
@@ -175,6 +189,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         while (_batches.Count > 0) _batches.Dequeue().Dispose();
         _cublas?.Dispose();
         _ws.Dispose();
+        _pool.Dispose();
         _status.Dispose();
         _acc.Dispose();
         _context.Dispose();
@@ -286,7 +301,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private DeviceBatch Batch(SequenceBatch batch)
     {
         if (batch.DeviceState is DeviceBatch d && d.Owner == this && !d.IsDisposed) return d;
-        d = new DeviceBatch(this, _acc, batch);
+        d = new DeviceBatch(this, _pool, batch);
         batch.DeviceState = d;
         _batches.Enqueue(d);
         if (_batches.Count > RecentBatches) _batches.Dequeue().Dispose();

@@ -6,7 +6,7 @@ namespace Fse.Kernels.Cuda;
 
 /// <summary>
 /// A tensor in accelerator memory: a buffer it owns (sized up to a multiple of 16 bytes so 128-bit loads of the last
-/// row stay inside it) or a view of its parent's.
+/// row stay inside it; rented from the backend's pool and returned on dispose) or a view of its parent's.
 /// </summary>
 public sealed class CudaTensor : Tensor
 {
@@ -28,10 +28,11 @@ public sealed class CudaTensor : Tensor
     public ArrayView<byte> View { get; }
 
 
-    internal static CudaTensor Allocate(CudaBackend backend, Accelerator accelerator, DType dtype, int[] shape)
+    /// <summary>A tensor in a pooled buffer, or with <paramref name="exact"/> (weights) in one of its own exact size.</summary>
+    internal static CudaTensor Allocate(CudaBackend backend, BufferPool pool, DType dtype, int[] shape, bool exact = false)
     {
-        long bytes = Count(shape) * dtype.Size();
-        var buffer = accelerator.Allocate1D<byte>(Math.Max(16, (bytes + 15) & ~15L));
+        long bytes = Count(shape) * dtype.Size(), size = Math.Max(16, (bytes + 15) & ~15L);
+        var buffer = exact ? pool.Exact(size) : pool.Rent(size);
         return new CudaTensor(backend, dtype, shape, buffer.View.SubView(0, bytes), buffer, null);
     }
 
@@ -63,7 +64,7 @@ public sealed class CudaTensor : Tensor
 
     public override void Dispose()
     {
-        _owned?.Dispose();
+        if (_owned is not null) Backend.Release(_owned);
         _owned = null;
         GC.KeepAlive(_parent);
     }

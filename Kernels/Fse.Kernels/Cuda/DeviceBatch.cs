@@ -11,15 +11,15 @@ namespace Fse.Kernels.Cuda;
 /// </summary>
 internal sealed class DeviceBatch : IDisposable
 {
-    private readonly Accelerator _acc;
     private readonly SequenceBatch _batch;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _tables;
-    private readonly Dictionary<(int RotaryDim, float Theta), MemoryBuffer1D<float, Stride1D.Dense>> _rope = [];
+    private readonly BufferPool _pool;
+    private readonly MemoryBuffer1D<byte, Stride1D.Dense> _tables;
+    private readonly Dictionary<(int RotaryDim, float Theta), MemoryBuffer1D<byte, Stride1D.Dense>> _rope = [];
 
-    public DeviceBatch(CudaBackend owner, Accelerator acc, SequenceBatch b)
+    public DeviceBatch(CudaBackend owner, BufferPool pool, SequenceBatch b)
     {
         Owner = owner;
-        _acc = acc;
+        _pool = pool;
         _batch = b;
         int s = b.SequenceCount, t = b.TokenCount;
         var seqOf = new int[t];
@@ -27,9 +27,9 @@ internal sealed class DeviceBatch : IDisposable
             for (int i = b.SeqStart[q]; i < b.SeqStart[q + 1]; i++) seqOf[i] = q;
         int[][] parts = [b.SeqStart, b.Positions, b.BlockTable, b.SlotMapping, b.StateSlot, [.. b.ResetState.Select(r => r ? 1 : 0)], seqOf];
         var all = parts.SelectMany(p => p).ToArray();
-        _tables = acc.Allocate1D<int>(Math.Max(1, all.Length));
-        _tables.View.SubView(0, all.Length).CopyFromCPU(all);
-        var v = _tables.View;
+        _tables = pool.Rent((long)Math.Max(1, all.Length) * sizeof(int));
+        var v = ((ArrayView<byte>)_tables.View).Cast<int>();
+        v.SubView(0, all.Length).CopyFromCPU(all);
         long o = 0;
         ArrayView<int> Next(int n)
         {
@@ -68,18 +68,19 @@ internal sealed class DeviceBatch : IDisposable
                     table[(t + i) * half + j] = MathF.Sin(angle);
                 }
             }
-            buffer = _acc.Allocate1D<float>(Math.Max(1, table.Length));
-            buffer.View.SubView(0, table.Length).CopyFromCPU(table);
+            buffer = _pool.Rent((long)Math.Max(1, table.Length) * sizeof(float));
+            ((ArrayView<byte>)buffer.View).Cast<float>().SubView(0, table.Length).CopyFromCPU(table);
             _rope[(rotaryDim, theta)] = buffer;
         }
-        return (buffer.View.SubView(0, (long)t * half), buffer.View.SubView((long)t * half, (long)t * half));
+        var view = ((ArrayView<byte>)buffer.View).Cast<float>();
+        return (view.SubView(0, (long)t * half), view.SubView((long)t * half, (long)t * half));
     }
 
     public void Dispose()
     {
         if (IsDisposed) return;
         IsDisposed = true;
-        _tables.Dispose();
-        foreach (var b in _rope.Values) b.Dispose();
+        Owner.Release(_tables);
+        foreach (var b in _rope.Values) Owner.Release(b);
     }
 }
