@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Fse.Kernels;
+using Fse.Kernels.Profiling;
 using Fse.Runtime;
 using Fse.Runtime.Checkpoints;
 using Fse.Runtime.Models;
@@ -61,6 +62,47 @@ internal static class ModelBench
         return table.ToString();
     }
 
+    /// <summary>
+    /// Where the time goes, FSE on: every op of one ISL-token prefill and of <paramref name="decodeSteps"/> decode steps
+    /// per batch size timed to completion under a <see cref="ProfilingBackend"/>, with the un-profiled step time beside it.
+    /// </summary>
+    public static string Profile(Func<IBackend> backend, Settings s, int decodeSteps = 10)
+    {
+        var report = new StringBuilder();
+        using var source = new PresetSource(s.Preset, s.Layers, seed: 0);
+        var c = source.Config;
+        source.GenerateAll();
+        var profiler = new ProfilingBackend(backend());
+        using var model = CausalLm.Load(c, source, profiler, FseMode.On);
+        profiler.Synchronize();
+        profiler.Reset();
+        double ttft = Prefill(model, 1, s.Isl, out var once);
+        once.Dispose();
+        // The warm-up prefill inside Prefill is profiled too; start over for the timed one.
+        profiler.Reset();
+        double profiled = Prefill(model, 1, s.Isl, out once);
+        once.Dispose();
+        Append(report, $"prefill, one {s.Isl}-token sequence: step {ttft:F1} ms un-profiled (first run), {profiled:F1} ms profiled", profiler.Timings, 1);
+        foreach (int batch in s.Batches)
+        {
+            double step = Decode(model, batch, s.Isl, decodeSteps, afterPrefill: profiler.Reset);
+            Append(report, $"decode, batch {batch}: {step:F3} ms per step profiled (mean of {decodeSteps})", profiler.Timings, decodeSteps + 3);
+        }
+        return report.ToString();
+    }
+
+    private static void Append(StringBuilder report, string title, IReadOnlyList<OpTiming> timings, int steps)
+    {
+        double total = timings.Sum(t => t.TotalMs) / steps;
+        report.AppendLine($"### {title}; ops sum to {total:F3} ms per step");
+        report.AppendLine("| op | calls/step | ms/step | µs/call | share |");
+        report.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var t in timings.Take(16))
+            report.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {t.Op} | {(double)t.Calls / steps:0.#} | {t.TotalMs / steps:F3} | {t.MeanUs:F1} | {t.TotalMs / steps / total:P0} |"));
+        report.AppendLine();
+    }
+
     private static string Pct(double candidate, double baseline) => string.Create(CultureInfo.InvariantCulture, $"{(candidate / baseline - 1) * 100:+0.0;-0.0}%");
 
     /// <summary>
@@ -98,9 +140,10 @@ internal static class ModelBench
     }
 
     /// <summary>Mean decode step time (ms) for <paramref name="batch"/> sequences at context <paramref name="isl"/>.</summary>
-    private static double Decode(CausalLm model, int batch, int isl, int osl)
+    private static double Decode(CausalLm model, int batch, int isl, int osl, Action? afterPrefill = null)
     {
         Prefill(model, batch, isl, out var state);
+        afterPrefill?.Invoke();
         using (state)
         {
             const int blockSize = 16;

@@ -8,6 +8,7 @@ using Fse.Kernels.Cuda;
 // parity [--fixtures DIR]: CUDA vs CPU logits and greedy output on the HF fixtures;
 // serve [--server DLL] [--model M] [--device D] [--isl ..] [--osl ..] [--concurrency ..] [--prompts-per-concurrency N] [--server-args "..."]:
 //   the FSE off/on serving sweep through fse-server started per mode;
+// profile [same options as model]: per-op times of a prefill and decode steps (FSE on), each op timed to completion;
 // model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on.
 // contract: the BackendContract against the CUDA backend in three MatMul configurations (default, every MatMul through
 // cuBLAS, every MatMul through the tiled kernel); bench: the kernel micro-benchmarks. Prints a table last and exits
@@ -54,7 +55,7 @@ if (mode == "serve")
     return 0;
 }
 
-if (mode is "model" or "parity")
+if (mode is "model" or "parity" or "profile")
 {
     bool plainCpu = args.Contains("--cpu");
     if (!simulate && !plainCpu && !CudaBackend.IsCudaAvailable)
@@ -78,7 +79,7 @@ if (mode is "model" or "parity")
             int.Parse(Arg("--osl") ?? "100", CultureInfo.InvariantCulture),
             (Arg("--batches") ?? "1,4,16,64").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
             Arg("--copy-tbps") is { } tb ? double.Parse(tb, CultureInfo.InvariantCulture) : MeasureCopy());
-        report = ModelBench.Run(device, settings);
+        report = mode == "profile" ? ModelBench.Profile(device, settings) : ModelBench.Run(device, settings);
     }
     if (outDir is not null)
     {

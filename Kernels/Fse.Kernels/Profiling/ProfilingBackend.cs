@@ -1,0 +1,86 @@
+using System.Diagnostics;
+
+namespace Fse.Kernels.Profiling;
+
+/// <summary>One op's totals in a <see cref="ProfilingBackend"/>.</summary>
+/// <param name="Op">The op and the shape that sets its cost (a MatMul's weight, an expert pass's token count).</param>
+public sealed record OpTiming(string Op, int Calls, double TotalMs)
+{
+    public double MeanUs => Calls == 0 ? 0 : TotalMs * 1000 / Calls;
+}
+
+/// <summary>
+/// Wraps a backend and times every op to completion: each op is followed by <see cref="IBackend.Synchronize"/>, so the
+/// time is the op's own device time plus one launch-and-wait, and a whole step under it is slower than without. For
+/// finding which ops a step spends its time in, never for step timings.
+/// </summary>
+public sealed class ProfilingBackend(IBackend inner) : IBackend
+{
+    private readonly Dictionary<string, (int Calls, long Ticks)> _ops = [];
+    private readonly Stopwatch _clock = new();
+
+    public IBackend Inner => inner;
+    public string Name => inner.Name;
+    public long? MemoryBytes => inner.MemoryBytes;
+
+    /// <summary>Op totals so far, the most expensive first.</summary>
+    public IReadOnlyList<OpTiming> Timings =>
+        [.. _ops.Select(kv => new OpTiming(kv.Key, kv.Value.Calls, kv.Value.Ticks * 1000.0 / Stopwatch.Frequency))
+                .OrderByDescending(t => t.TotalMs)];
+
+    public void Reset() => _ops.Clear();
+
+    public Tensor Allocate(DType dtype, params int[] shape) => inner.Allocate(dtype, shape);
+    public Tensor Upload(HostTensor source) => inner.Upload(source);
+    public Tensor Upload(ReadOnlySpan<float> data, params int[] shape) => inner.Upload(data, shape);
+    public Tensor Upload(ReadOnlySpan<int> data, params int[] shape) => inner.Upload(data, shape);
+    public void Download(Tensor source, Span<float> destination) => inner.Download(source, destination);
+    public void Download(Tensor source, Span<int> destination) => inner.Download(source, destination);
+    public void Synchronize() => inner.Synchronize();
+    public ExpertSet CreateExpertSet(IReadOnlyList<ExpertSlot> slots) => inner.CreateExpertSet(slots);
+    public void Dispose() => inner.Dispose();
+
+    public void Embedding(Tensor ids, Tensor table, Tensor output) => Time("Embedding", () => inner.Embedding(ids, table, output));
+
+    public void RmsNorm(Tensor x, Tensor weight, Tensor output, float eps, bool unitOffset) =>
+        Time("RmsNorm", () => inner.RmsNorm(x, weight, output, eps, unitOffset));
+
+    public void Add(Tensor a, Tensor b, Tensor output) => Time("Add", () => inner.Add(a, b, output));
+
+    public void MatMul(Tensor x, Tensor weight, Tensor? bias, Tensor output) =>
+        Time($"MatMul {weight.Dim(0)}x{weight.Dim(-1)} {weight.DType}, T={x.Rows}", () => inner.MatMul(x, weight, bias, output));
+
+    public void SiluMul(Tensor gate, Tensor up, Tensor output) => Time("SiluMul", () => inner.SiluMul(gate, up, output));
+
+    public void SigmoidMul(Tensor x, Tensor gate, Tensor output) => Time("SigmoidMul", () => inner.SigmoidMul(x, gate, output));
+
+    public void SigmoidScaleAdd(Tensor output, Tensor x, Tensor gateLogit) =>
+        Time("SigmoidScaleAdd", () => inner.SigmoidScaleAdd(output, x, gateLogit));
+
+    public void Rope(Tensor x, SequenceBatch batch, int rotaryDim, float theta) => Time("Rope", () => inner.Rope(x, batch, rotaryDim, theta));
+
+    public void PagedAttention(Tensor q, Tensor k, Tensor v, Tensor keyCache, Tensor valueCache, SequenceBatch batch, float scale, Tensor output) =>
+        Time($"PagedAttention T={batch.TokenCount}", () => inner.PagedAttention(q, k, v, keyCache, valueCache, batch, scale, output));
+
+    public void GatedDeltaNet(GatedDeltaNetArgs args, SequenceBatch batch) =>
+        Time($"GatedDeltaNet T={batch.TokenCount}", () => inner.GatedDeltaNet(args, batch));
+
+    public void RouteSoftmax(Tensor logits, int experts, int topK, bool renormalize, int sharedSlots, Tensor ids, Tensor weights) =>
+        Time("RouteSoftmax", () => inner.RouteSoftmax(logits, experts, topK, renormalize, sharedSlots, ids, weights));
+
+    public void RouteSigmoidGrouped(Tensor logits, Tensor bias, int topK, int groups, int topkGroups, bool renormalize, float scale, int sharedSlots, Tensor ids, Tensor weights) =>
+        Time("RouteSigmoidGrouped", () => inner.RouteSigmoidGrouped(logits, bias, topK, groups, topkGroups, renormalize, scale, sharedSlots, ids, weights));
+
+    public void MoeExperts(Tensor x, Tensor ids, Tensor weights, ExpertSet experts, Tensor output) =>
+        Time($"MoeExperts {ids.Dim(-1)} slots, T={x.Rows}", () => inner.MoeExperts(x, ids, weights, experts, output));
+
+    private void Time(string op, Action run)
+    {
+        inner.Synchronize();
+        _clock.Restart();
+        run();
+        inner.Synchronize();
+        _clock.Stop();
+        _ops[op] = _ops.TryGetValue(op, out var o) ? (o.Calls + 1, o.Ticks + _clock.ElapsedTicks) : (1, _clock.ElapsedTicks);
+    }
+}
