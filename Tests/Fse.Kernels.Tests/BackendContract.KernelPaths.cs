@@ -154,6 +154,18 @@ public abstract partial class BackendContract
         CheckGatedDeltaNet(b, rng, form, nk: 1, dk: 12, nv: 2, dv: 20, kernel: 3, lengths: [9, 2, 6], split: [7, 1, 1], slots: [1, 3, 0], stateSlots: 4, chunk: 4);
     }
 
+    /// <summary>
+    /// A key dim wider than the CPU accelerator's 4 rows × 4-lane warps, so the simulated CUDA backend takes its
+    /// shared-memory delta-rule kernel (the H100 runs the same shape in registers); the cases above take the register one.
+    /// </summary>
+    [Fact]
+    public void GatedDeltaNetWithAWideKeyDim()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(15);
+        CheckGatedDeltaNet(b, rng, DeltaRuleForm.Recurrent, nk: 1, dk: 20, nv: 2, dv: 5, kernel: 4, lengths: [6, 2], split: [5, 1], slots: [0, 1], stateSlots: 2, chunk: 4);
+    }
+
     [Fact]
     public void SoftmaxRoutingOverMoreExpertsThanThreadsWithTies()
     {

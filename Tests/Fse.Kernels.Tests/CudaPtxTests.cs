@@ -67,4 +67,14 @@ public sealed class CudaPtxTests
         Assert.DoesNotContain("ld.local", code);
         Assert.DoesNotContain("st.local", code);
     }
+
+    [Fact]
+    public void TheRegisterDeltaRuleKeepsItsStateInRegisters()
+    {
+        var code = Ptx.Value["DeltaNetKernels.DeltaRuleWarp"];
+        Assert.Contains("shfl.sync.bfly", code);
+        Assert.DoesNotContain("ld.local", code);
+        Assert.DoesNotContain("st.local", code);
+        Assert.DoesNotContain(".shared", code);
+    }
 }

@@ -7,8 +7,9 @@ namespace Fse.Kernels.Cuda;
 public sealed partial class CudaBackend
 {
     /// <summary>
-    /// Conv (one thread per sequence × channel), q/k L2 norm, the recurrent delta rule (each value head's state in shared
-    /// memory while its group walks the tokens) and the gated RMSNorm: four launches. Every <see cref="DeltaRuleForm"/>
+    /// Conv (decode: one thread per sequence × channel; prefill: one per token × channel, then the state update), q/k L2 norm, the recurrent delta rule (one warp per value column with the
+    /// column's state in registers; for key dims above 4 × warp size, each value head's state in shared memory while its
+    /// group walks the tokens) and the gated RMSNorm: four launches (five for a prefill). Every <see cref="DeltaRuleForm"/>
     /// runs the recurrent kernel here; the forms differ only in rounding (the contract compares each with float64).
     /// </summary>
     public void GatedDeltaNet(GatedDeltaNetArgs a, SequenceBatch batch)
@@ -17,7 +18,8 @@ public sealed partial class CudaBackend
         int nk = a.KeyHeads, dk = a.KeyDim, nv = a.ValueHeads, dv = a.ValueDim;
         a.Validate(batch);
         if (tokens == 0) return;
-        int columns = DeltaColumns(dk, dv);
+        bool inRegisters = dk <= DeltaNetKernels.RowsPerLane * _acc.WarpSize;
+        int columns = inRegisters ? 0 : DeltaColumns(dk, dv);
         var args = new DeltaNetArgs
         {
             Mixed = T(a.MixedQkv).F32, ConvWeight = T(a.ConvWeight).F32, ConvState = T(a.ConvState).F32,
@@ -27,11 +29,25 @@ public sealed partial class CudaBackend
             Kernel = kernel, Channels = channels, StateSlots = Math.Min(a.ConvState.Dim(0), a.RecurrentState.Dim(0)), Columns = columns,
             Status = _status.View,
         };
-        _k.CausalConv(Linear((long)batch.SequenceCount * channels), args);
+        if (tokens <= 2 * batch.SequenceCount) _k.CausalConv(Linear((long)batch.SequenceCount * channels), args);
+        else
+        {
+            _k.CausalConvTokens(Linear((long)tokens * channels), args);
+            _k.CausalConvState(Linear((long)batch.SequenceCount * channels), args);
+        }
         int warps = Warps(_group);
         _k.QueryKeyL2(Rows((long)tokens * 2 * nk, warps), args.Conv, channels, nk, dk, 1f / MathF.Sqrt(dk));
-        int blocks = (dv + columns - 1) / columns;
-        _k.DeltaRule(new KernelConfig(batch.SequenceCount * nv * blocks, columns, SharedMemoryConfig.RequestDynamic<float>(dk * columns + 2 * dk)), args);
+        if (inRegisters)
+        {
+            long columnsInAll = (long)batch.SequenceCount * nv * dv;
+            int perGroup = warps;
+            _k.DeltaRuleWarp(new KernelConfig(checked((int)((columnsInAll + perGroup - 1) / perGroup)), _group), args);
+        }
+        else
+        {
+            int blocks = (dv + columns - 1) / columns;
+            _k.DeltaRule(new KernelConfig(batch.SequenceCount * nv * blocks, columns, SharedMemoryConfig.RequestDynamic<float>(dk * columns + 2 * dk)), args);
+        }
         _k.GatedRmsNorm(Rows((long)tokens * nv, warps), args.Output, T(a.Z).F32, args.NormWeight, dv, a.NormEps);
     }
 

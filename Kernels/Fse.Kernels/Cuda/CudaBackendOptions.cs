@@ -27,5 +27,5 @@ public sealed record CudaBackendOptions
     /// Keys per partition of the attention kernel (flash-decoding): a (token, head) whose context is longer is split over
     /// several groups and merged by a second kernel, so a decode step with few tokens still fills the device.
     /// </summary>
-    public int AttentionPartitionKeys { get; init; } = 256;
+    public int AttentionPartitionKeys { get; init; } = 32;
 }

@@ -48,7 +48,10 @@ internal sealed class KernelSet
         Attend = L<AttentionArgs>(AttentionKernels.Attend);
         AttendCombine = L<AttentionArgs>(AttentionKernels.Combine);
         CausalConv = L<DeltaNetArgs>(DeltaNetKernels.CausalConv);
+        CausalConvTokens = L<DeltaNetArgs>(DeltaNetKernels.CausalConvTokens);
+        CausalConvState = L<DeltaNetArgs>(DeltaNetKernels.CausalConvState);
         DeltaRule = L<DeltaNetArgs>(DeltaNetKernels.DeltaRule);
+        DeltaRuleWarp = L<DeltaNetArgs>(DeltaNetKernels.DeltaRuleWarp);
         RouteSoftmax = L<RoutingArgs>(RoutingKernels.Softmax);
         RouteSigmoidGrouped = L<RoutingArgs>(RoutingKernels.SigmoidGrouped);
         MoeAlign = L<MoeArgs>(MoeKernels.Align);
@@ -79,7 +82,10 @@ internal sealed class KernelSet
     public Action<KernelConfig, AttentionArgs> Attend { get; }
     public Action<KernelConfig, AttentionArgs> AttendCombine { get; }
     public Action<KernelConfig, DeltaNetArgs> CausalConv { get; }
+    public Action<KernelConfig, DeltaNetArgs> CausalConvTokens { get; }
+    public Action<KernelConfig, DeltaNetArgs> CausalConvState { get; }
     public Action<KernelConfig, DeltaNetArgs> DeltaRule { get; }
+    public Action<KernelConfig, DeltaNetArgs> DeltaRuleWarp { get; }
     public Action<KernelConfig, RoutingArgs> RouteSoftmax { get; }
     public Action<KernelConfig, RoutingArgs> RouteSigmoidGrouped { get; }
     public Action<KernelConfig, MoeArgs> MoeAlign { get; }

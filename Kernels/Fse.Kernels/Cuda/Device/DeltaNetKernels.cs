@@ -17,45 +17,152 @@ public struct DeltaNetArgs
 public static class DeltaNetKernels
 {
     /// <summary>
-    /// Depthwise causal conv + SiLU, one thread per (sequence, channel) walking the sequence's tokens; the window's
-    /// first K-1 inputs come from the conv state (zeros on reset), which is updated to the last K-1 inputs.
+    /// Depthwise causal conv + SiLU, one thread per (sequence, channel) walking the sequence's tokens, then its conv state
+    /// updated: for decode steps, where each sequence has a token or two. The window's first K-1 inputs come from the conv
+    /// state (zeros on reset), which is updated to the last K-1 inputs.
     /// </summary>
     public static void CausalConv(DeltaNetArgs a)
     {
-        int n = a.Batch.Sequences * a.Channels, hist = a.Kernel - 1;
+        int n = a.Batch.Sequences * a.Channels;
         for (int job = Grid.GlobalIndex.X; job < n; job += Grid.DimX * Group.DimX)
         {
             int s = job / a.Channels, c = job - s * a.Channels;
-            int first = a.Batch.SeqStart[s], count = a.Batch.SeqStart[s + 1] - first, slot = a.Batch.StateSlot[s];
-            if ((uint)slot >= (uint)a.StateSlots)
-            {
-                a.Status[Status.BadStateSlot] = 1;
-                continue;
-            }
+            if (!StateBase(a, s, c, out long sb)) continue;
+            int first = a.Batch.SeqStart[s], count = a.Batch.SeqStart[s + 1] - first;
             bool reset = a.Batch.Reset[s] != 0;
-            long sb = ((long)slot * a.Channels + c) * hist;
-            for (int i = 0; i < count; i++)
-            {
-                float acc = 0f;
-                for (int j = 0; j < a.Kernel; j++)
-                {
-                    int src = i - hist + j;
-                    float x = src >= 0 ? a.Mixed[(long)(first + src) * a.Channels + c] : reset ? 0f : a.ConvState[sb + hist + src];
-                    acc += a.ConvWeight[c * a.Kernel + j] * x;
-                }
-                a.Conv[(long)(first + i) * a.Channels + c] = Reduce.Silu(acc);
-            }
-            // Ascending j reads state entries (count + j) above the ones already overwritten.
-            for (int j = 0; j < hist; j++)
-            {
-                int src = count - hist + j;
-                a.ConvState[sb + j] = src >= 0 ? a.Mixed[(long)(first + src) * a.Channels + c] : reset ? 0f : a.ConvState[sb + hist + src];
-            }
+            for (int i = 0; i < count; i++) a.Conv[(long)(first + i) * a.Channels + c] = ConvAt(a, first, i, c, sb, reset);
+            UpdateConvState(a, first, count, c, sb, reset);
         }
     }
 
+    /// <summary>The conv outputs of a prefill, one thread per (token, channel); <see cref="CausalConvState"/> runs after it.</summary>
+    public static void CausalConvTokens(DeltaNetArgs a)
+    {
+        int n = a.Batch.Tokens * a.Channels;
+        for (int job = Grid.GlobalIndex.X; job < n; job += Grid.DimX * Group.DimX)
+        {
+            int t = job / a.Channels, c = job - t * a.Channels, s = a.Batch.SeqOf[t];
+            if (!StateBase(a, s, c, out long sb)) continue;
+            int first = a.Batch.SeqStart[s];
+            a.Conv[(long)t * a.Channels + c] = ConvAt(a, first, t - first, c, sb, a.Batch.Reset[s] != 0);
+        }
+    }
+
+    /// <summary>Each (sequence, channel)'s conv state set to its last K-1 inputs, after <see cref="CausalConvTokens"/> read the old one.</summary>
+    public static void CausalConvState(DeltaNetArgs a)
+    {
+        int n = a.Batch.Sequences * a.Channels;
+        for (int job = Grid.GlobalIndex.X; job < n; job += Grid.DimX * Group.DimX)
+        {
+            int s = job / a.Channels, c = job - s * a.Channels;
+            if (!StateBase(a, s, c, out long sb)) continue;
+            int first = a.Batch.SeqStart[s];
+            UpdateConvState(a, first, a.Batch.SeqStart[s + 1] - first, c, sb, a.Batch.Reset[s] != 0);
+        }
+    }
+
+    private static bool StateBase(DeltaNetArgs a, int s, int c, out long stateBase)
+    {
+        int slot = a.Batch.StateSlot[s];
+        stateBase = ((long)slot * a.Channels + c) * (a.Kernel - 1);
+        if ((uint)slot < (uint)a.StateSlots) return true;
+        a.Status[Status.BadStateSlot] = 1;
+        return false;
+    }
+
+    private static float ConvAt(DeltaNetArgs a, int first, int i, int c, long sb, bool reset)
+    {
+        int hist = a.Kernel - 1;
+        float acc = 0f;
+        for (int j = 0; j < a.Kernel; j++)
+        {
+            int src = i - hist + j;
+            float x = src >= 0 ? a.Mixed[(long)(first + src) * a.Channels + c] : reset ? 0f : a.ConvState[sb + hist + src];
+            acc += a.ConvWeight[c * a.Kernel + j] * x;
+        }
+        return Reduce.Silu(acc);
+    }
+
+    private static void UpdateConvState(DeltaNetArgs a, int first, int count, int c, long sb, bool reset)
+    {
+        int hist = a.Kernel - 1;
+        // Ascending j reads state entries (count + j) above the ones already overwritten.
+        for (int j = 0; j < hist; j++)
+        {
+            int src = count - hist + j;
+            a.ConvState[sb + j] = src >= 0 ? a.Mixed[(long)(first + src) * a.Channels + c] : reset ? 0f : a.ConvState[sb + hist + src];
+        }
+    }
+
+    /// <summary>Rows of the state a lane of <see cref="DeltaRuleWarp"/> keeps in registers: it runs when dk ≤ this × warp size.</summary>
+    public const int RowsPerLane = 4;
+
     /// <summary>
-    /// The gated delta rule, one group per (sequence, value head, block of Columns value columns): each thread owns one
+    /// The gated delta rule, one warp per (sequence, value head, value column): the column's dk state values sit in
+    /// registers, RowsPerLane per lane (rows lane, lane + 32, …), so a token costs three warp sums instead of a walk over
+    /// dk in shared memory, and a head's dv columns run as dv independent warps. Per token, from one read of the state:
+    /// Sk = Sᵀk and Sq = Sᵀq; δ = (v − e^g·Sk)·β; o = e^g·Sq + δ·(k·q) (= S'ᵀq); then S' = e^g·S + k⊗δ.
+    /// </summary>
+    public static void DeltaRuleWarp(DeltaNetArgs a)
+    {
+        int dk = a.KeyDim, dv = a.ValueDim, nv = a.ValueHeads, nk = a.KeyHeads, ws = Warp.WarpSize, lane = Warp.LaneIdx;
+        int job = Grid.IdxX * (Group.DimX / ws) + Warp.WarpIdx;
+        int perSeq = nv * dv;
+        if (job >= a.Batch.Sequences * perSeq) return;
+        int s = job / perSeq, rest = job - s * perSeq, h = rest / dv, col = rest - h * dv;
+        int first = a.Batch.SeqStart[s], count = a.Batch.SeqStart[s + 1] - first, slot = a.Batch.StateSlot[s];
+        if ((uint)slot >= (uint)a.StateSlots)
+        {
+            if (lane == 0) a.Status[Status.BadStateSlot] = 1;
+            return;
+        }
+        bool reset = a.Batch.Reset[s] != 0;
+        int r0 = lane, r1 = lane + ws, r2 = lane + 2 * ws, r3 = lane + 3 * ws;
+        long rb = ((long)slot * nv + h) * dk * dv + col;
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        if (!reset)
+        {
+            if (r0 < dk) s0 = a.RecurrentState[rb + (long)r0 * dv];
+            if (r1 < dk) s1 = a.RecurrentState[rb + (long)r1 * dv];
+            if (r2 < dk) s2 = a.RecurrentState[rb + (long)r2 * dv];
+            if (r3 < dk) s3 = a.RecurrentState[rb + (long)r3 * dv];
+        }
+        int kh = h / (nv / nk);
+        int qOff = kh * dk, kOff = (nk + kh) * dk, vOff = 2 * nk * dk + h * dv + col;
+        float decayScale = -XMath.Exp(a.ALog[h]), dtBias = a.DtBias[h];
+        // Token i + 1's inputs are loaded while token i is computed, so the loop waits on memory once, not per token.
+        var next = count > 0 ? DeltaToken.Load(a, first, lane, qOff, kOff, vOff, h) : default;
+        for (int i = 0; i < count; i++)
+        {
+            long t = first + i;
+            var x = next;
+            if (i + 1 < count) next = DeltaToken.Load(a, t + 1, lane, qOff, kOff, vOff, h);
+            float decay = XMath.Exp(decayScale * Reduce.Softplus(x.A + dtBias));
+            float beta = Reduce.Sigmoid(x.B);
+            float sk = s0 * x.K0 + s1 * x.K1 + s2 * x.K2 + s3 * x.K3;
+            float sq = s0 * x.Q0 + s1 * x.Q1 + s2 * x.Q2 + s3 * x.Q3;
+            float kq = x.K0 * x.Q0 + x.K1 * x.Q1 + x.K2 * x.Q2 + x.K3 * x.Q3;
+            for (int o = ws / 2; o > 0; o >>= 1)
+            {
+                sk += Warp.ShuffleXor(sk, o);
+                sq += Warp.ShuffleXor(sq, o);
+                kq += Warp.ShuffleXor(kq, o);
+            }
+            float delta = (x.V - decay * sk) * beta;
+            s0 = decay * s0 + x.K0 * delta;
+            s1 = decay * s1 + x.K1 * delta;
+            s2 = decay * s2 + x.K2 * delta;
+            s3 = decay * s3 + x.K3 * delta;
+            if (lane == 0) a.Output[(t * nv + h) * dv + col] = decay * sq + delta * kq;
+        }
+        if (r0 < dk) a.RecurrentState[rb + (long)r0 * dv] = s0;
+        if (r1 < dk) a.RecurrentState[rb + (long)r1 * dv] = s1;
+        if (r2 < dk) a.RecurrentState[rb + (long)r2 * dv] = s2;
+        if (r3 < dk) a.RecurrentState[rb + (long)r3 * dv] = s3;
+    }
+
+    /// <summary>
+    /// The gated delta rule for key dims too wide for <see cref="DeltaRuleWarp"/>: one group per (sequence, value head, block of Columns value columns): each thread owns one
     /// column of the head's [dk, dv] state, kept in shared memory while the group walks the sequence's tokens (the rule
     /// is separable over value columns). Per token: S ← S·exp(g); δ = (v − Sᵀk)·β; S ← S + k⊗δ; o = Sᵀq.
     /// Shared: state [dk, Columns], k [dk], q [dk].
@@ -113,5 +220,26 @@ public static class DeltaNetKernels
         if (own)
             for (int r = 0; r < dk; r++) a.RecurrentState[rb + (long)r * dv] = st[r * cols + me];
         else if (!valid && Group.IdxX == 0) a.Status[Status.BadStateSlot] = 1;
+    }
+}
+
+/// <summary>One token's inputs to a lane of <see cref="DeltaNetKernels.DeltaRuleWarp"/>: its rows of q and k, the column's v, and the head's a and b.</summary>
+public struct DeltaToken
+{
+    public float Q0, Q1, Q2, Q3, K0, K1, K2, K3, V, A, B;
+
+    public static DeltaToken Load(DeltaNetArgs a, long t, int lane, int qOff, int kOff, int vOff, int h)
+    {
+        int dk = a.KeyDim, ws = Warp.WarpSize;
+        long row = t * a.Channels;
+        int r0 = lane, r1 = lane + ws, r2 = lane + 2 * ws, r3 = lane + 3 * ws;
+        return new DeltaToken
+        {
+            Q0 = r0 < dk ? a.Conv[row + qOff + r0] : 0f, K0 = r0 < dk ? a.Conv[row + kOff + r0] : 0f,
+            Q1 = r1 < dk ? a.Conv[row + qOff + r1] : 0f, K1 = r1 < dk ? a.Conv[row + kOff + r1] : 0f,
+            Q2 = r2 < dk ? a.Conv[row + qOff + r2] : 0f, K2 = r2 < dk ? a.Conv[row + kOff + r2] : 0f,
+            Q3 = r3 < dk ? a.Conv[row + qOff + r3] : 0f, K3 = r3 < dk ? a.Conv[row + kOff + r3] : 0f,
+            V = a.Conv[row + vOff], A = a.A[t * a.ValueHeads + h], B = a.B[t * a.ValueHeads + h],
+        };
     }
 }
