@@ -18,6 +18,7 @@ internal sealed unsafe class Cublas : IDisposable
     private readonly Accelerator _acc;
     private readonly delegate* unmanaged<nint, int> _destroy;
     private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, int, nint, int, int, float*, nint, int, int, int, int, int> _gemmEx;
+    private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, int, nint, int, int, float*, nint, int, int, int, int, int, int> _gemmBatchedEx;
     private nint _handle;
 
     private Cublas(Accelerator acc, nint library, string name)
@@ -29,6 +30,8 @@ internal sealed unsafe class Cublas : IDisposable
         _destroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(library, "cublasDestroy_v2");
         _gemmEx = (delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, int, nint, int, int, float*, nint, int, int, int, int, int>)
             NativeLibrary.GetExport(library, "cublasGemmEx");
+        if (NativeLibrary.TryGetExport(library, "cublasGemmBatchedEx", out var batched))
+            _gemmBatchedEx = (delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, int, nint, int, int, float*, nint, int, int, int, int, int, int>)batched;
         acc.Bind();
         nint handle;
         Check(create(&handle), "cublasCreate");
@@ -73,6 +76,21 @@ internal sealed unsafe class Cublas : IDisposable
     {
         _acc.Bind();
         Check(_gemmEx(_handle, OpT, OpN, n, tokens, k, &alpha, w, wType, k, x, xType, k, &beta, output, R32F, ldOut, Compute32F, GemmDefault), "cublasGemmEx");
+    }
+
+    /// <summary>Whether <see cref="GemmBatched"/> is available.</summary>
+    public bool CanBatch => _gemmBatchedEx != null;
+
+    /// <summary>
+    /// <see cref="Gemm"/> over <paramref name="batch"/> problems of one shape whose operand addresses are device arrays:
+    /// out_i [rows, n] = x_i [rows, k] · w_i [n, k]ᵀ, F32 output and compute.
+    /// </summary>
+    public void GemmBatched(int rows, int n, int k, nint wArray, int wType, nint xArray, int xType, nint outArray, int batch)
+    {
+        _acc.Bind();
+        float alpha = 1f, beta = 0f;
+        Check(_gemmBatchedEx(_handle, OpT, OpN, n, rows, k, &alpha, wArray, wType, k, xArray, xType, k, &beta, outArray, R32F, n, batch, Compute32F, GemmDefault),
+            "cublasGemmBatchedEx");
     }
 
     public void Dispose()

@@ -64,8 +64,10 @@ public sealed unsafe partial class CudaBackend
     }
 
     /// <summary>
-    /// The grouped expert pass in four launches: align (sort pairs by expert, cut tiles), gate/up with SiLU·mul, down,
-    /// and the per-token weighted combine. Shared-expert slots under FSE are just more slots.
+    /// The grouped expert pass: align (sort pairs by expert, cut tiles), gate/up with SiLU·mul, down, and the per-token
+    /// weighted combine. Gate/up and down are GEMV-style kernels (four pairs per read of an expert) for few tokens, and
+    /// batched cuBLAS GEMMs over 32-pair tiles from <see cref="CudaBackendOptions.MoeCublasMinTokens"/> tokens with BF16
+    /// weights. Shared-expert slots under FSE are just more slots.
     /// </summary>
     public void MoeExperts(Tensor x, Tensor ids, Tensor weights, ExpertSet experts, Tensor output)
     {
@@ -76,7 +78,8 @@ public sealed unsafe partial class CudaBackend
         if (x.Dim(-1) != hidden || output.ElementCount != x.ElementCount || ids.Rows != tokens || weights.ElementCount != ids.ElementCount)
             throw Shapes("MoeExperts", x, ids, weights, output);
         if (tokens == 0) return;
-        int pairs = tokens * perToken, tileRows = MatMulKernels.GemvTokenTile;
+        bool gemm = _cublas is { CanBatch: true } && Options.UseCublas && set.DType == DType.BF16 && tokens >= Options.MoeCublasMinTokens;
+        int pairs = tokens * perToken, tileRows = gemm ? GemmTileRows : MatMulKernels.GemvTokenTile;
         int maxTiles = (pairs + tileRows - 1) / tileRows + Math.Min(pairs, set.Slots);
         var index = _ws.Get<int>(Scratch.MoeIndex, 2L * set.Slots + pairs + 2L * maxTiles + 1);
         var act = _ws.Get<float>(Scratch.MoeAct, (long)pairs * width);
@@ -100,10 +103,57 @@ public sealed unsafe partial class CudaBackend
         };
         int alignGroup = Math.Min(256, _acc.MaxNumThreadsPerGroup);
         _k.MoeAlign(new KernelConfig(1, alignGroup, SharedMemoryConfig.RequestDynamic<int>(2 * set.Slots + alignGroup / _acc.WarpSize)), args);
-        int warps = Warps(_group);
-        _k.MoeGateUp[set.DType](new KernelConfig(checked(maxTiles * ((width + warps - 1) / warps)), _group), args);
-        _k.MoeDown[set.DType](new KernelConfig(checked(maxTiles * ((hidden + warps - 1) / warps)), _group), args);
+        if (gemm) ExpertGemms(set, args);
+        else
+        {
+            int warps = Warps(_group);
+            _k.MoeGateUp[set.DType](new KernelConfig(checked(maxTiles * ((width + warps - 1) / warps)), _group), args);
+            _k.MoeDown[set.DType](new KernelConfig(checked(maxTiles * ((hidden + warps - 1) / warps)), _group), args);
+        }
         _k.MoeCombine(Linear((long)tokens * hidden), args);
+    }
+
+    /// <summary>Pairs per tile of the batched-GEMM expert path.</summary>
+    private const int GemmTileRows = 32;
+
+    /// <summary>Workspace of one chunk of tiles of the batched-GEMM expert path, at most (bytes).</summary>
+    private const long GemmChunkBytes = 256L << 20;
+
+    /// <summary>
+    /// The experts of the aligned tiles as two batched cuBLAS GEMMs per chunk of tiles (see <see cref="MoeGemmKernels"/>).
+    /// Reads the tile count back first (one wait per MoE layer of a prefill), so each GEMM covers exactly the tiles in use.
+    /// </summary>
+    private void ExpertGemms(CudaExpertSet set, MoeArgs moe)
+    {
+        var count = new int[1];
+        moe.TileCount.CopyToCPU(count);
+        int tiles = count[0], h = set.Hidden, w = set.Width, rows = GemmTileRows;
+        int terms = Math.Clamp(Options.Bf16SplitTerms, 1, 3), block = terms * rows;
+        long perTile = (long)block * (h * 2L + 2L * w * 4 + w * 2L + h * 4L) + 6 * sizeof(long);
+        int chunk = (int)Math.Clamp(GemmChunkBytes / perTile, 1, Math.Max(1, tiles));
+        var xSplit = _ws.Get<ushort>(Scratch.MoeSplitX, (long)chunk * block * h);
+        var c1 = _ws.Get<float>(Scratch.MoeC1, (long)chunk * block * 2 * w);
+        var actSplit = _ws.Get<ushort>(Scratch.MoeSplitAct, (long)chunk * block * w);
+        var c2 = _ws.Get<float>(Scratch.MoeC2, (long)chunk * block * h);
+        var pointers = _ws.Get<long>(Scratch.MoePointers, 6L * chunk);
+        var cublas = _cublas!;
+        for (int first = 0; first < tiles; first += chunk)
+        {
+            int n = Math.Min(chunk, tiles - first);
+            var g = new MoeGemmArgs
+            {
+                Moe = moe, XSplit = xSplit, ActSplit = actSplit, C1 = c1, C2 = c2, Pointers = pointers.SubView(0, 6L * n),
+                W13Base = set.W13.NativePtr, W2Base = set.W2.NativePtr, XSplitBase = Pointer(xSplit), C1Base = Pointer(c1),
+                ActSplitBase = Pointer(actSplit), C2Base = Pointer(c2), Terms = terms, Rows = rows, FirstTile = first, Tiles = n,
+            };
+            nint p = Pointer(g.Pointers);
+            _k.MoeGemmPointers(Linear(n), g);
+            _k.MoeGatherSplit(Linear((long)n * rows * h), g);
+            cublas.GemmBatched(block, 2 * w, h, p, Cublas.R16BF, p + n * 8, Cublas.R16BF, p + 2 * n * 8, n);
+            _k.MoeSiluSplit(Linear((long)n * rows * w), g);
+            cublas.GemmBatched(block, h, w, p + 3 * n * 8, Cublas.R16BF, p + 4 * n * 8, Cublas.R16BF, p + 5 * n * 8, n);
+            _k.MoeScatterY(Linear((long)n * rows * h), g);
+        }
     }
 
     private static ArrayView<U4> Vectors(MemoryBuffer1D<byte, Stride1D.Dense> buffer) => ((ArrayView<byte>)buffer.View).SubView(0, buffer.Length & ~15L).Cast<U4>();

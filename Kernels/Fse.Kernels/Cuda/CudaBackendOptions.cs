@@ -24,6 +24,12 @@ public sealed record CudaBackendOptions
     public int Bf16SplitTerms { get; init; } = 3;
 
     /// <summary>
+    /// From this many tokens on, BF16 grouped experts run as batched cuBLAS GEMMs over tiles of 32 pairs of one expert
+    /// (when cuBLAS is loaded); below it, the GEMV-style expert kernels that read each expert once per 4 pairs.
+    /// </summary>
+    public int MoeCublasMinTokens { get; init; } = 128;
+
+    /// <summary>
     /// Keys per partition of the attention kernel (flash-decoding): a (token, head) whose context is longer is split over
     /// several groups and merged by a second kernel, so a decode step with few tokens still fills the device.
     /// </summary>

@@ -58,6 +58,10 @@ internal sealed class KernelSet
         MoeGateUp = new(L<MoeArgs>(MoeKernels.GateUp<F32Weights>), L<MoeArgs>(MoeKernels.GateUp<F16Weights>), L<MoeArgs>(MoeKernels.GateUp<Bf16Weights>));
         MoeDown = new(L<MoeArgs>(MoeKernels.Down<F32Weights>), L<MoeArgs>(MoeKernels.Down<F16Weights>), L<MoeArgs>(MoeKernels.Down<Bf16Weights>));
         MoeCombine = L<MoeArgs>(MoeKernels.Combine);
+        MoeGemmPointers = L<MoeGemmArgs>(MoeGemmKernels.Pointers);
+        MoeGatherSplit = L<MoeGemmArgs>(MoeGemmKernels.GatherSplit);
+        MoeSiluSplit = L<MoeGemmArgs>(MoeGemmKernels.SiluSplit);
+        MoeScatterY = L<MoeGemmArgs>(MoeGemmKernels.ScatterY);
     }
 
     /// <summary>The kernel methods in load order (the PTX compile test walks them).</summary>
@@ -92,6 +96,10 @@ internal sealed class KernelSet
     public ByWeight<Action<KernelConfig, MoeArgs>> MoeGateUp { get; }
     public ByWeight<Action<KernelConfig, MoeArgs>> MoeDown { get; }
     public Action<KernelConfig, MoeArgs> MoeCombine { get; }
+    public Action<KernelConfig, MoeGemmArgs> MoeGemmPointers { get; }
+    public Action<KernelConfig, MoeGemmArgs> MoeGatherSplit { get; }
+    public Action<KernelConfig, MoeGemmArgs> MoeSiluSplit { get; }
+    public Action<KernelConfig, MoeGemmArgs> MoeScatterY { get; }
 
     private Action<KernelConfig, T1> L<T1>(Action<T1> k) where T1 : struct
     {

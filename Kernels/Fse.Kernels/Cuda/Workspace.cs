@@ -14,6 +14,11 @@ internal enum Scratch
     AttentionParts,
     MoeAct,
     MoeY,
+    MoeSplitX,
+    MoeC1,
+    MoeSplitAct,
+    MoeC2,
+    MoePointers,
 }
 
 /// <summary>Growable device scratch buffers, one per <see cref="Scratch"/> slot, kept between ops.</summary>

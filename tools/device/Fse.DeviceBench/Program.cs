@@ -106,7 +106,7 @@ if (mode is "contract" or "all")
     var variants = new (string Name, CudaBackendOptions Options)[]
     {
         ("default paths", new CudaBackendOptions()),
-        ("all MatMul via cuBLAS", new CudaBackendOptions { GemvMaxTokens = 0, CublasMinTokens = 1 }),
+        ("all MatMul and BF16 experts via cuBLAS", new CudaBackendOptions { GemvMaxTokens = 0, CublasMinTokens = 1, MoeCublasMinTokens = 1 }),
         ("all MatMul via tiled kernel, attention in 16-key partitions", new CudaBackendOptions { GemvMaxTokens = 0, UseCublas = false, AttentionPartitionKeys = 16 }),
         ("all MatMul via GEMV", new CudaBackendOptions { GemvMaxTokens = int.MaxValue, UseCublas = false }),
     };

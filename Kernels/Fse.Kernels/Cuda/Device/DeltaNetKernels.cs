@@ -131,14 +131,27 @@ public static class DeltaNetKernels
         int qOff = kh * dk, kOff = (nk + kh) * dk, vOff = 2 * nk * dk + h * dv + col;
         float decayScale = -XMath.Exp(a.ALog[h]), dtBias = a.DtBias[h];
         // Token i + 1's inputs are loaded while token i is computed, so the loop waits on memory once, not per token.
-        var next = count > 0 ? DeltaToken.Load(a, first, lane, qOff, kOff, vOff, h) : default;
+        var next = count > 0 ? DeltaToken.Load(a, first, lane, qOff, kOff, vOff) : default;
+        float decays = 0f, betas = 0f;
         for (int i = 0; i < count; i++)
         {
             long t = first + i;
+            int inBlock = i % ws;
+            if (inBlock == 0)
+            {
+                // The head's gates for the next warp-size tokens, one token per lane, shared by shuffles below: the
+                // transcendentals would otherwise dominate the loop.
+                long u = t + lane;
+                if (i + lane < count)
+                {
+                    decays = XMath.Exp(decayScale * Reduce.Softplus(a.A[u * nv + h] + dtBias));
+                    betas = Reduce.Sigmoid(a.B[u * nv + h]);
+                }
+            }
             var x = next;
-            if (i + 1 < count) next = DeltaToken.Load(a, t + 1, lane, qOff, kOff, vOff, h);
-            float decay = XMath.Exp(decayScale * Reduce.Softplus(x.A + dtBias));
-            float beta = Reduce.Sigmoid(x.B);
+            if (i + 1 < count) next = DeltaToken.Load(a, t + 1, lane, qOff, kOff, vOff);
+            float decay = Warp.Shuffle(decays, inBlock);
+            float beta = Warp.Shuffle(betas, inBlock);
             float sk = s0 * x.K0 + s1 * x.K1 + s2 * x.K2 + s3 * x.K3;
             float sq = s0 * x.Q0 + s1 * x.Q1 + s2 * x.Q2 + s3 * x.Q3;
             float kq = x.K0 * x.Q0 + x.K1 * x.Q1 + x.K2 * x.Q2 + x.K3 * x.Q3;
@@ -223,12 +236,12 @@ public static class DeltaNetKernels
     }
 }
 
-/// <summary>One token's inputs to a lane of <see cref="DeltaNetKernels.DeltaRuleWarp"/>: its rows of q and k, the column's v, and the head's a and b.</summary>
+/// <summary>One token's inputs to a lane of <see cref="DeltaNetKernels.DeltaRuleWarp"/>: its rows of q and k and the column's v.</summary>
 public struct DeltaToken
 {
-    public float Q0, Q1, Q2, Q3, K0, K1, K2, K3, V, A, B;
+    public float Q0, Q1, Q2, Q3, K0, K1, K2, K3, V;
 
-    public static DeltaToken Load(DeltaNetArgs a, long t, int lane, int qOff, int kOff, int vOff, int h)
+    public static DeltaToken Load(DeltaNetArgs a, long t, int lane, int qOff, int kOff, int vOff)
     {
         int dk = a.KeyDim, ws = Warp.WarpSize;
         long row = t * a.Channels;
@@ -239,7 +252,7 @@ public struct DeltaToken
             Q1 = r1 < dk ? a.Conv[row + qOff + r1] : 0f, K1 = r1 < dk ? a.Conv[row + kOff + r1] : 0f,
             Q2 = r2 < dk ? a.Conv[row + qOff + r2] : 0f, K2 = r2 < dk ? a.Conv[row + kOff + r2] : 0f,
             Q3 = r3 < dk ? a.Conv[row + qOff + r3] : 0f, K3 = r3 < dk ? a.Conv[row + kOff + r3] : 0f,
-            V = a.Conv[row + vOff], A = a.A[t * a.ValueHeads + h], B = a.B[t * a.ValueHeads + h],
+            V = a.Conv[row + vOff],
         };
     }
 }
