@@ -19,6 +19,7 @@ internal sealed unsafe class Cublas : IDisposable
     private readonly delegate* unmanaged<nint, int> _destroy;
     private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, int, nint, int, int, float*, nint, int, int, int, int, int> _gemmEx;
     private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, int, nint, int, int, float*, nint, int, int, int, int, int, int> _gemmBatchedEx;
+    private readonly delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, int, long, nint, int, int, long, float*, nint, int, int, long, int, int, int, int> _gemmStridedBatchedEx;
     private nint _handle;
 
     private Cublas(Accelerator acc, nint library, string name)
@@ -32,6 +33,8 @@ internal sealed unsafe class Cublas : IDisposable
             NativeLibrary.GetExport(library, "cublasGemmEx");
         if (NativeLibrary.TryGetExport(library, "cublasGemmBatchedEx", out var batched))
             _gemmBatchedEx = (delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, int, nint, int, int, float*, nint, int, int, int, int, int, int>)batched;
+        if (NativeLibrary.TryGetExport(library, "cublasGemmStridedBatchedEx", out var strided))
+            _gemmStridedBatchedEx = (delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, int, long, nint, int, int, long, float*, nint, int, int, long, int, int, int, int>)strided;
         acc.Bind();
         nint handle;
         Check(create(&handle), "cublasCreate");
@@ -91,6 +94,30 @@ internal sealed unsafe class Cublas : IDisposable
         float alpha = 1f, beta = 0f;
         Check(_gemmBatchedEx(_handle, OpT, OpN, n, rows, k, &alpha, wArray, wType, k, xArray, xType, k, &beta, outArray, R32F, n, batch, Compute32F, GemmDefault),
             "cublasGemmBatchedEx");
+    }
+
+    /// <summary>Whether <see cref="AttentionScores"/> and <see cref="AttentionValues"/> are available.</summary>
+    public bool CanStride => _gemmStridedBatchedEx != null;
+
+    /// <summary>
+    /// F32 scores_b [rows, keys] (leading dimension keys, batch stride keys·rows) = alpha · q_b [rows, d] · kᵀ [d, keys] for
+    /// <paramref name="batch"/> query heads that share one key head: q rows are ldq apart and heads d apart, k rows ldk apart.
+    /// </summary>
+    public void AttentionScores(int rows, int keys, int d, nint k, int ldk, nint q, int ldq, nint scores, float alpha, int batch)
+    {
+        _acc.Bind();
+        float beta = 0f;
+        Check(_gemmStridedBatchedEx(_handle, OpT, OpN, keys, rows, d, &alpha, k, R32F, ldk, 0, q, R32F, ldq, d, &beta, scores, R32F, keys,
+            (long)keys * rows, batch, Compute32F, GemmDefault), "cublasGemmStridedBatchedEx");
+    }
+
+    /// <summary>out_b [rows, d] (rows ldo apart, heads d apart) = p_b [rows, keys] · v [keys, d] (v rows ldv apart), F32.</summary>
+    public void AttentionValues(int rows, int keys, int d, nint v, int ldv, nint p, nint output, int ldo, int batch)
+    {
+        _acc.Bind();
+        float alpha = 1f, beta = 0f;
+        Check(_gemmStridedBatchedEx(_handle, OpN, OpN, d, rows, keys, &alpha, v, R32F, ldv, 0, p, R32F, keys, (long)keys * rows, &beta, output, R32F, ldo,
+            d, batch, Compute32F, GemmDefault), "cublasGemmStridedBatchedEx");
     }
 
     public void Dispose()

@@ -22,8 +22,9 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// KV write, then one group per (token, head, context partition) with an online softmax, and a merge of the partitions
-    /// when there are several (flash-decoding). Prefill runs the same kernels: each query token reads its own causal
-    /// prefix, the step's keys written just before on the same stream.
+    /// when there are several (flash-decoding). A later prompt chunk runs the same kernels: each query token reads its own
+    /// causal prefix, the step's keys written just before on the same stream. A fresh prompt of at least
+    /// <see cref="CudaBackendOptions.DenseAttentionMinTokens"/> tokens goes through <see cref="DenseAttention"/> instead.
     /// </summary>
     public void PagedAttention(Tensor q, Tensor k, Tensor v, Tensor keyCache, Tensor valueCache, SequenceBatch batch, float scale, Tensor output)
     {
@@ -57,8 +58,54 @@ public sealed partial class CudaBackend
             args.PartSum = ws.SubView(jobs * parts * (hd + 1), jobs * parts);
         }
         _k.WriteKv(Linear((long)tokens * kvHeads * hd), args);
-        int warps = Warps(_group);
-        _k.Attend(Rows(checked(jobs * parts), hd + warps * hd + 2 * warps), args);
-        if (parts > 1) _k.AttendCombine(new KernelConfig(checked((int)jobs), _group), args);
+        var dense = _cublas is { CanStride: true } && Options.UseCublas
+            ? Batch(batch).DenseSequences(Options.DenseAttentionMinTokens) : ([], null);
+        if (dense.Flags is { } flags)
+        {
+            args.Dense = flags;
+            args.HasDense = 1;
+        }
+        if (dense.Spans.Count < batch.SequenceCount)
+        {
+            int warps = Warps(_group);
+            _k.Attend(Rows(checked(jobs * parts), hd + warps * hd + 2 * warps), args);
+            if (parts > 1) _k.AttendCombine(new KernelConfig(checked((int)jobs), _group), args);
+        }
+        foreach (var (first, count) in dense.Spans) DenseAttention(args, first, count);
+    }
+
+    /// <summary>Scores of at most this many floats per block of query rows of the dense path.</summary>
+    private const long DenseScoreFloats = 1L << 26;
+
+    /// <summary>
+    /// Causal attention of a sequence whose tokens first … first+count−1 are positions 0 … count−1, from the step's own
+    /// q, k and v (F32 cuBLAS GEMMs): per block of query rows and per key head, scores for its query heads in one
+    /// strided-batched GEMM, the causal softmax, and the values in another.
+    /// </summary>
+    private void DenseAttention(AttentionArgs a, int first, int count)
+    {
+        var cublas = _cublas!;
+        int heads = a.Heads, kvHeads = a.KvHeads, hd = a.HeadDim, group = heads / kvHeads;
+        int block = (int)Math.Clamp(DenseScoreFloats / ((long)heads * count), 1, count);
+        var scores = _ws.Get<float>(Scratch.AttentionScores, (long)heads * block * count);
+        nint q = Pointer(a.Q), k = Pointer(a.K), v = Pointer(a.V), o = Pointer(a.Out), sc = Pointer(scores);
+        for (int r0 = 0; r0 < count; r0 += block)
+        {
+            int rows = Math.Min(block, count - r0), keys = r0 + rows;
+            long perHead = (long)rows * keys;
+            for (int g = 0; g < kvHeads; g++)
+            {
+                long qRow = ((long)(first + r0) * heads + g * group) * hd, kRow = ((long)first * kvHeads + g) * hd;
+                cublas.AttentionScores(rows, keys, hd, k + (nint)(kRow * 4), kvHeads * hd, q + (nint)(qRow * 4), heads * hd,
+                    sc + (nint)(g * group * perHead * 4), a.Scale, group);
+            }
+            _k.CausalSoftmax(Rows((long)heads * rows, Warps(_group)), scores.SubView(0, heads * perHead), rows, keys, r0);
+            for (int g = 0; g < kvHeads; g++)
+            {
+                long oRow = ((long)(first + r0) * heads + g * group) * hd, vRow = ((long)first * kvHeads + g) * hd;
+                cublas.AttentionValues(rows, keys, hd, v + (nint)(vRow * 4), kvHeads * hd, sc + (nint)(g * group * perHead * 4),
+                    o + (nint)(oRow * 4), heads * hd, group);
+            }
+        }
     }
 }

@@ -30,6 +30,13 @@ public sealed record CudaBackendOptions
     public int MoeCublasMinTokens { get; init; } = 128;
 
     /// <summary>
+    /// A sequence whose whole context is in the step (a fresh prompt) with at least this many tokens gets dense prefill
+    /// attention from cuBLAS: scores for each query-head group in one strided-batched F32 GEMM, a causal softmax, and
+    /// one GEMM with the values, in blocks of query rows. Others (decode tokens, later prompt chunks) use the paged kernel.
+    /// </summary>
+    public int DenseAttentionMinTokens { get; init; } = 64;
+
+    /// <summary>
     /// Keys per partition of the attention kernel (flash-decoding): a (token, head) whose context is longer is split over
     /// several groups and merged by a second kernel, so a decode step with few tokens still fills the device.
     /// </summary>

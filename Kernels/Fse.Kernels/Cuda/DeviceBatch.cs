@@ -15,6 +15,8 @@ internal sealed class DeviceBatch : IDisposable
     private readonly BufferPool _pool;
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> _tables;
     private readonly Dictionary<(int RotaryDim, float Theta), MemoryBuffer1D<byte, Stride1D.Dense>> _rope = [];
+    private MemoryBuffer1D<byte, Stride1D.Dense>? _denseFlags;
+    private (int MinTokens, List<(int First, int Count)> Spans, ArrayView<int>? Flags)? _dense;
 
     public DeviceBatch(CudaBackend owner, BufferPool pool, SequenceBatch b)
     {
@@ -76,11 +78,44 @@ internal sealed class DeviceBatch : IDisposable
         return (view.SubView(0, (long)t * half), view.SubView((long)t * half, (long)t * half));
     }
 
+    /// <summary>
+    /// Sequences whose whole context is in this step (positions 0, 1, …, n−1) with at least <paramref name="minTokens"/>
+    /// tokens: the dense prefill attention path's, as (first token, token count) and a per-sequence flag on the device
+    /// (null when there are none).
+    /// </summary>
+    public (List<(int First, int Count)> Spans, ArrayView<int>? Flags) DenseSequences(int minTokens)
+    {
+        if (_dense is { } d && d.MinTokens == minTokens) return (d.Spans, d.Flags);
+        var spans = new List<(int, int)>();
+        var flags = new int[_batch.SequenceCount];
+        for (int s = 0; s < flags.Length; s++)
+        {
+            int first = _batch.SeqStart[s], count = _batch.SeqStart[s + 1] - first;
+            if (count < Math.Max(1, minTokens)) continue;
+            bool whole = true;
+            for (int i = 0; i < count && whole; i++) whole = _batch.Positions[first + i] == i;
+            if (!whole) continue;
+            flags[s] = 1;
+            spans.Add((first, count));
+        }
+        ArrayView<int>? view = null;
+        if (spans.Count > 0)
+        {
+            _denseFlags ??= _pool.Rent((long)Math.Max(1, flags.Length) * sizeof(int));
+            var v = ((ArrayView<byte>)_denseFlags.View).Cast<int>().SubView(0, flags.Length);
+            v.CopyFromCPU(flags);
+            view = v;
+        }
+        _dense = (minTokens, spans, view);
+        return (spans, view);
+    }
+
     public void Dispose()
     {
         if (IsDisposed) return;
         IsDisposed = true;
         Owner.Release(_tables);
         foreach (var b in _rope.Values) Owner.Release(b);
+        if (_denseFlags is not null) Owner.Release(_denseFlags);
     }
 }

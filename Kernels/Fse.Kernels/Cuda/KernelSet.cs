@@ -47,6 +47,7 @@ internal sealed class KernelSet
         WriteKv = L<AttentionArgs>(AttentionKernels.WriteKv);
         Attend = L<AttentionArgs>(AttentionKernels.Attend);
         AttendCombine = L<AttentionArgs>(AttentionKernels.Combine);
+        CausalSoftmax = L<ArrayView<float>, int, int, int>(AttentionKernels.CausalSoftmax);
         CausalConv = L<DeltaNetArgs>(DeltaNetKernels.CausalConv);
         CausalConvTokens = L<DeltaNetArgs>(DeltaNetKernels.CausalConvTokens);
         CausalConvState = L<DeltaNetArgs>(DeltaNetKernels.CausalConvState);
@@ -85,6 +86,7 @@ internal sealed class KernelSet
     public Action<KernelConfig, AttentionArgs> WriteKv { get; }
     public Action<KernelConfig, AttentionArgs> Attend { get; }
     public Action<KernelConfig, AttentionArgs> AttendCombine { get; }
+    public Action<KernelConfig, ArrayView<float>, int, int, int> CausalSoftmax { get; }
     public Action<KernelConfig, DeltaNetArgs> CausalConv { get; }
     public Action<KernelConfig, DeltaNetArgs> CausalConvTokens { get; }
     public Action<KernelConfig, DeltaNetArgs> CausalConvState { get; }

@@ -19,6 +19,7 @@ internal enum Scratch
     MoeSplitAct,
     MoeC2,
     MoePointers,
+    AttentionScores,
 }
 
 /// <summary>Growable device scratch buffers, one per <see cref="Scratch"/> slot, kept between ops.</summary>

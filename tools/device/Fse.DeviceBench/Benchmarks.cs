@@ -118,6 +118,44 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
         _rows.Add(new Row($"PagedAttention decode {heads}q/{kvHeads}kv x{hd}", $"B={batch} context={context}", us, $"{bytes / us / 1e6:F2} TB/s of KV, host {host:F1} µs", check));
     }
 
+    /// <summary>One fresh prompt of <paramref name="tokens"/> tokens: the paged kernel against the dense cuBLAS path, each checked against the CPU.</summary>
+    public void AttentionPrefill(int tokens)
+    {
+        int heads = z.AttentionHeads, kvHeads = z.AttentionKvHeads, hd = z.AttentionHeadDim, bs = 16;
+        int blocks = (tokens + bs - 1) / bs;
+        var q = HostWeights.Floats(tokens * heads * hd, seed: 41);
+        var k = HostWeights.Floats(tokens * kvHeads * hd, seed: 42);
+        var v = HostWeights.Floats(tokens * kvHeads * hd, seed: 43);
+        using var kc = cuda.Allocate(DType.F32, blocks * bs, kvHeads, hd);
+        using var vc = cuda.Allocate(DType.F32, blocks * bs, kvHeads, hd);
+        using var qg = cuda.Upload(q, tokens, heads, hd);
+        using var kg = cuda.Upload(k, tokens, kvHeads, hd);
+        using var vg = cuda.Upload(v, tokens, kvHeads, hd);
+        using var og = cuda.Allocate(DType.F32, tokens, heads, hd);
+        SequenceBatch Batch() => new([0, tokens], [.. Enumerable.Range(0, tokens)], [.. Enumerable.Range(0, blocks)], blocks, bs, [0], [true]);
+        float scale = 1f / MathF.Sqrt(hd);
+        using var kcc = cpu.Allocate(DType.F32, blocks * bs, kvHeads, hd);
+        using var vcc = cpu.Allocate(DType.F32, blocks * bs, kvHeads, hd);
+        using var qc = cpu.Upload(q, tokens, heads, hd);
+        using var kcpu = cpu.Upload(k, tokens, kvHeads, hd);
+        using var vcpu = cpu.Upload(v, tokens, kvHeads, hd);
+        using var oc = cpu.Allocate(DType.F32, tokens, heads, hd);
+        cpu.PagedAttention(qc, kcpu, vcpu, kcc, vcc, Batch(), scale, oc);
+        var want = Measure.Get(cpu, oc);
+        var saved = cuda.Options;
+        cuda.Options = saved with { DenseAttentionMinTokens = int.MaxValue };
+        var sb = Batch();
+        double paged = Measure.Micros(cuda, _ => cuda.PagedAttention(qg, kg, vg, kc, vc, sb, scale, og));
+        string pagedErr = Measure.Err(Measure.RelativeError(Measure.Get(cuda, og), want), 1e-5);
+        cuda.Options = saved with { DenseAttentionMinTokens = 1 };
+        var sb2 = Batch();
+        double dense = Measure.Micros(cuda, _ => cuda.PagedAttention(qg, kg, vg, kc, vc, sb2, scale, og));
+        string denseErr = Measure.Err(Measure.RelativeError(Measure.Get(cuda, og), want), 1e-5);
+        cuda.Options = saved;
+        _rows.Add(new Row($"PagedAttention prefill {heads}q/{kvHeads}kv x{hd}", $"one fresh {tokens}-token prompt: paged kernel {paged:F1} µs ({pagedErr}), dense cuBLAS",
+            dense, $"{paged / dense:F2}x", "dense vs cpu " + denseErr));
+    }
+
     /// <summary>Decode step of the Qwen3-Next linear-attention core (16 key heads, 32 value heads, 128×128 state each): B sequences, one token each.</summary>
     public void DeltaNetDecode(int batch)
     {

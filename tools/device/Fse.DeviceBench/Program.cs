@@ -106,7 +106,7 @@ if (mode is "contract" or "all")
     var variants = new (string Name, CudaBackendOptions Options)[]
     {
         ("default paths", new CudaBackendOptions()),
-        ("all MatMul and BF16 experts via cuBLAS", new CudaBackendOptions { GemvMaxTokens = 0, CublasMinTokens = 1, MoeCublasMinTokens = 1 }),
+        ("all MatMul, BF16 experts and fresh prompts via cuBLAS", new CudaBackendOptions { GemvMaxTokens = 0, CublasMinTokens = 1, MoeCublasMinTokens = 1, DenseAttentionMinTokens = 1 }),
         ("all MatMul via tiled kernel, attention in 16-key partitions", new CudaBackendOptions { GemvMaxTokens = 0, UseCublas = false, AttentionPartitionKeys = 16 }),
         ("all MatMul via GEMV", new CudaBackendOptions { GemvMaxTokens = int.MaxValue, UseCublas = false }),
     };
@@ -145,6 +145,7 @@ if (mode is "bench" or "all")
     Step("routing", bench.Routing);
     Step("moe", bench.Moe);
     foreach (int b in sizes.AttentionBatches) Step($"attention B={b}", () => bench.AttentionDecode(b, sizes.AttentionContext));
+    Step("attention prefill", () => bench.AttentionPrefill(simulate ? 20 : 1000));
     foreach (int b in sizes.DeltaBatches) Step($"deltanet B={b}", () => bench.DeltaNetDecode(b));
     rows.AddRange(bench.Rows);
     failed += rows.Count(r => r.Check.Contains("FAIL"));

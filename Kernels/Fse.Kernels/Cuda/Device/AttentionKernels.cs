@@ -23,6 +23,10 @@ public struct AttentionArgs
 
     /// <summary>Per (token, head, partition): running max, sum and the unnormalised output [hd], merged by <see cref="AttentionKernels.Combine"/>.</summary>
     public ArrayView<float> PartMax, PartSum, PartOut;
+
+    /// <summary>Per sequence: non-zero when the dense (cuBLAS) prefill path computes its tokens, so the kernels skip them.</summary>
+    public ArrayView<int> Dense;
+    public int HasDense;
 }
 
 public static class AttentionKernels
@@ -64,6 +68,7 @@ public static class AttentionKernels
         int t = job / a.Heads, h = job - t * a.Heads;
         int kvh = h / (a.Heads / a.KvHeads);
         int s = a.Batch.SeqOf[t];
+        if (a.HasDense != 0 && a.Dense[s] != 0) return;
         int context = a.Batch.Positions[t] + 1;
         int from = part * a.PartitionKeys, to = from + a.PartitionKeys < context ? from + a.PartitionKeys : context;
         long qb = ((long)t * a.Heads + h) * hd;
@@ -125,6 +130,7 @@ public static class AttentionKernels
     /// <summary>Merges the partitions of one (token, head) per group: out = Σ_p o_p·exp(m_p − M) / Σ_p l_p·exp(m_p − M).</summary>
     public static void Combine(AttentionArgs a)
     {
+        if (a.HasDense != 0 && a.Dense[a.Batch.SeqOf[Grid.IdxX / a.Heads]] != 0) return;
         int hd = a.HeadDim, parts = a.Partitions;
         long first = (long)Grid.IdxX * parts;
         float mAll = float.NegativeInfinity;
@@ -139,5 +145,31 @@ public static class AttentionKernels
                 if (a.PartSum[first + p] > 0f) o += a.PartOut[(first + p) * hd + d] * XMath.Exp(a.PartMax[first + p] - mAll);
             a.Out[(long)Grid.IdxX * hd + d] = o / lAll;
         }
+    }
+
+    /// <summary>
+    /// Row-wise causal softmax in place over scores [heads, rows, keys] of the dense prefill path: row r is query position
+    /// firstRow + r of a sequence that starts at position 0, so keys j ≤ firstRow + r are kept and the rest set to 0.
+    /// One group per row.
+    /// </summary>
+    public static void CausalSoftmax(ArrayView<float> scores, int rows, int keys, int firstRow)
+    {
+        var scratch = SharedMemory.GetDynamic<float>();
+        int row = Grid.IdxX, r = row % rows, visible = firstRow + r + 1;
+        if (visible > keys) visible = keys;
+        long b = (long)row * keys;
+        float m = float.NegativeInfinity;
+        for (int j = Group.IdxX; j < visible; j += Group.DimX) m = scores[b + j] > m ? scores[b + j] : m;
+        m = Reduce.GroupMax(m, scratch);
+        float sum = 0f;
+        for (int j = Group.IdxX; j < visible; j += Group.DimX)
+        {
+            float e = XMath.Exp(scores[b + j] - m);
+            scores[b + j] = e;
+            sum += e;
+        }
+        sum = Reduce.GroupSum(sum, scratch);
+        float inv = 1f / sum;
+        for (int j = Group.IdxX; j < keys; j += Group.DimX) scores[b + j] = j < visible ? scores[b + j] * inv : 0f;
     }
 }
