@@ -38,4 +38,22 @@ public sealed class ProfilingBackendTests
         p.Reset();
         Assert.Empty(p.Timings);
     }
+
+    [Fact]
+    public void OnTheCudaBackendOpsRunAsynchronouslyAndAreTimedByStreamEvents()
+    {
+        var rng = new Random(24);
+        using var p = new ProfilingBackend(Fse.Kernels.Cuda.CudaBackend.CreateCpuSimulation());
+        Assert.True(p.DeviceTimes);
+        var data = Reference.Random(rng, 64);
+        using var x = p.Upload(data, 4, 16);
+        using var y = p.Allocate(DType.F32, 4, 16);
+        for (int i = 0; i < 3; i++) p.Add(x, x, y);
+        var got = new float[64];
+        p.Download(y, got);
+        Assert.Equal(data.Select(v => v + v).ToArray(), got);
+        var add = Assert.Single(p.Timings);
+        Assert.Equal(("Add", 3), (add.Op, add.Calls));
+        Assert.True(add.TotalMs >= 0);
+    }
 }

@@ -117,6 +117,16 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     internal IReadOnlyList<System.Reflection.MethodInfo> KernelMethods => _k.Methods;
 
+    /// <summary>
+    /// A timestamp recorded on the stream after the ops queued so far (a CUDA event); <see cref="ProfilingMarker.MeasureFrom"/>
+    /// of two markers is the device time between them, once both have passed.
+    /// </summary>
+    public ProfilingMarker AddMarker()
+    {
+        Enter();
+        return _acc.DefaultStream.AddProfilingMarker();
+    }
+
     /// <summary>Device allocations served from the buffer pool so far.</summary>
     public long PooledAllocations => _pool.Reused;
 
@@ -309,7 +319,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     }
 
     private static Context CreateContext(bool cuda) =>
-        Context.Create(b => (cuda ? b.Cuda() : b).CPU().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        Context.Create(b => (cuda ? b.Cuda() : b).CPU().EnableAlgorithms().Profiling().Optimize(OptimizationLevel.O2));
 
     private static bool ProbeCuda()
     {

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Fse.Kernels.Cuda;
+using ILGPU.Runtime;
 
 namespace Fse.Kernels.Profiling;
 
@@ -10,25 +12,47 @@ public sealed record OpTiming(string Op, int Calls, double TotalMs)
 }
 
 /// <summary>
-/// Wraps a backend and times every op to completion: each op is followed by <see cref="IBackend.Synchronize"/>, so the
-/// time is the op's own device time plus one launch-and-wait, and a whole step under it is slower than without. For
-/// finding which ops a step spends its time in, never for step timings.
+/// Wraps a backend and times every op. On the CUDA backend the time is the op's device time, between two events
+/// recorded on the stream around it, and the ops run asynchronously as usual (the events cost host time, so a step
+/// under the profiler may take longer). Elsewhere each op is timed to completion: it is followed by
+/// <see cref="IBackend.Synchronize"/>, so the time includes one launch-and-wait. For finding where a step's time goes,
+/// never for step timings.
 /// </summary>
 public sealed class ProfilingBackend(IBackend inner) : IBackend
 {
     private readonly Dictionary<string, (int Calls, long Ticks)> _ops = [];
+    private readonly List<(string Op, ProfilingMarker Start, ProfilingMarker End)> _pending = [];
     private readonly Stopwatch _clock = new();
 
     public IBackend Inner => inner;
     public string Name => inner.Name;
     public long? MemoryBytes => inner.MemoryBytes;
 
-    /// <summary>Op totals so far, the most expensive first.</summary>
-    public IReadOnlyList<OpTiming> Timings =>
-        [.. _ops.Select(kv => new OpTiming(kv.Key, kv.Value.Calls, kv.Value.Ticks * 1000.0 / Stopwatch.Frequency))
-                .OrderByDescending(t => t.TotalMs)];
+    /// <summary>Whether op times are device times from stream events (CUDA) rather than host times to completion.</summary>
+    public bool DeviceTimes => inner is CudaBackend;
 
-    public void Reset() => _ops.Clear();
+    /// <summary>Op totals so far, the most expensive first (waits for the device on CUDA).</summary>
+    public IReadOnlyList<OpTiming> Timings
+    {
+        get
+        {
+            Collect();
+            return [.. _ops.Select(kv => new OpTiming(kv.Key, kv.Value.Calls, kv.Value.Ticks * 1000.0 / Stopwatch.Frequency))
+                .OrderByDescending(t => t.TotalMs)];
+        }
+    }
+
+    public void Reset()
+    {
+        inner.Synchronize();
+        foreach (var (_, start, end) in _pending)
+        {
+            start.Dispose();
+            end.Dispose();
+        }
+        _pending.Clear();
+        _ops.Clear();
+    }
 
     public Tensor Allocate(DType dtype, params int[] shape) => inner.Allocate(dtype, shape);
     public Tensor Upload(HostTensor source) => inner.Upload(source);
@@ -38,7 +62,11 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     public void Download(Tensor source, Span<int> destination) => inner.Download(source, destination);
     public void Synchronize() => inner.Synchronize();
     public ExpertSet CreateExpertSet(IReadOnlyList<ExpertSlot> slots) => inner.CreateExpertSet(slots);
-    public void Dispose() => inner.Dispose();
+    public void Dispose()
+    {
+        Reset();
+        inner.Dispose();
+    }
 
     public void Embedding(Tensor ids, Tensor table, Tensor output) => Time("Embedding", () => inner.Embedding(ids, table, output));
 
@@ -76,11 +104,32 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
 
     private void Time(string op, Action run)
     {
+        if (inner is CudaBackend cuda)
+        {
+            var start = cuda.AddMarker();
+            run();
+            _pending.Add((op, start, cuda.AddMarker()));
+            return;
+        }
         inner.Synchronize();
         _clock.Restart();
         run();
         inner.Synchronize();
         _clock.Stop();
         _ops[op] = _ops.TryGetValue(op, out var o) ? (o.Calls + 1, o.Ticks + _clock.ElapsedTicks) : (1, _clock.ElapsedTicks);
+    }
+
+    private void Collect()
+    {
+        if (_pending.Count == 0) return;
+        inner.Synchronize();
+        foreach (var (op, start, end) in _pending)
+        {
+            long ticks = (long)(end.MeasureFrom(start).TotalSeconds * Stopwatch.Frequency);
+            _ops[op] = _ops.TryGetValue(op, out var o) ? (o.Calls + 1, o.Ticks + ticks) : (1, ticks);
+            start.Dispose();
+            end.Dispose();
+        }
+        _pending.Clear();
     }
 }

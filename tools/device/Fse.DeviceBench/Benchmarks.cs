@@ -156,20 +156,24 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             dense, $"{paged / dense:F2}x", "dense vs cpu " + denseErr));
     }
 
-    /// <summary>Decode step of the Qwen3-Next linear-attention core (16 key heads, 32 value heads, 128×128 state each): B sequences, one token each.</summary>
-    public void DeltaNetDecode(int batch)
+    /// <summary>
+    /// The Qwen3-Next linear-attention core (16 key heads, 32 value heads, 128×128 state each): <paramref name="batch"/>
+    /// sequences of <paramref name="perSeq"/> tokens each (1: a decode step; more: prompt chunks on a carried state).
+    /// </summary>
+    public void DeltaNetDecode(int batch, int perSeq = 1)
     {
         int nk = z.DeltaKeyHeads, nv = z.DeltaValueHeads, dk = z.DeltaHeadDim, dv = z.DeltaHeadDim, kernel = 4, channels = 2 * nk * dk + nv * dv;
+        int tokens = batch * perSeq;
         var data = new Dictionary<string, float[]>
         {
-            ["mixed"] = HostWeights.Floats(batch * channels, 41, 2f), ["z"] = HostWeights.Floats(batch * nv * dv, 42, 2f),
-            ["b"] = HostWeights.Floats(batch * nv, 43, 2f), ["a"] = HostWeights.Floats(batch * nv, 44, 2f),
+            ["mixed"] = HostWeights.Floats(tokens * channels, 41, 2f), ["z"] = HostWeights.Floats(tokens * nv * dv, 42, 2f),
+            ["b"] = HostWeights.Floats(tokens * nv, 43, 2f), ["a"] = HostWeights.Floats(tokens * nv, 44, 2f),
             ["conv"] = HostWeights.Floats(channels * kernel, 45), ["alog"] = HostWeights.Floats(nv, 46), ["dt"] = HostWeights.Floats(nv, 47),
             ["norm"] = HostWeights.Floats(dv, 48), ["convState"] = HostWeights.Floats(batch * channels * (kernel - 1), 49),
             ["state"] = HostWeights.Floats(batch * nv * dk * dv, 50, 0.1f),
         };
-        var sb = new SequenceBatch([.. Enumerable.Range(0, batch + 1)], [.. Enumerable.Repeat(100, batch)], [.. Enumerable.Range(0, batch)], 1, 128,
-            [.. Enumerable.Range(0, batch)], [.. Enumerable.Repeat(false, batch)]);
+        var sb = new SequenceBatch([.. Enumerable.Range(0, batch + 1).Select(q => q * perSeq)], [.. Enumerable.Range(0, tokens).Select(i => 100 + i % perSeq)],
+            [.. Enumerable.Range(0, batch)], 1, 1 << 20, [.. Enumerable.Range(0, batch)], [.. Enumerable.Repeat(false, batch)]);
         GatedDeltaNetArgs Args(IBackend b, List<Tensor> keep)
         {
             Tensor U(string name, params int[] shape)
@@ -178,12 +182,12 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
                 keep.Add(t);
                 return t;
             }
-            var output = b.Allocate(DType.F32, batch, nv * dv);
+            var output = b.Allocate(DType.F32, tokens, nv * dv);
             keep.Add(output);
             return new GatedDeltaNetArgs
             {
                 KeyHeads = nk, KeyDim = dk, ValueHeads = nv, ValueDim = dv, ConvKernel = kernel, NormEps = 1e-6f,
-                MixedQkv = U("mixed", batch, channels), Z = U("z", batch, nv * dv), B = U("b", batch, nv), A = U("a", batch, nv),
+                MixedQkv = U("mixed", tokens, channels), Z = U("z", tokens, nv * dv), B = U("b", tokens, nv), A = U("a", tokens, nv),
                 ConvWeight = U("conv", channels, kernel), ALog = U("alog", nv), DtBias = U("dt", nv), NormWeight = U("norm", dv),
                 ConvState = U("convState", batch, channels, kernel - 1), RecurrentState = U("state", batch, nv, dk, dv), Output = output,
             };
@@ -200,7 +204,9 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             double us = Measure.Micros(cuda, _ => cuda.GatedDeltaNet(ag, sb));
             double host = Measure.HostMicros(cuda, _ => cuda.GatedDeltaNet(ag, sb));
             double bytes = 2.0 * batch * nv * dk * dv * 4;
-            _rows.Add(new Row($"GatedDeltaNet decode {nk}k/{nv}v x{dk}", $"B={batch}", us, $"{bytes / us / 1e6:F2} TB/s of state, host {host:F1} µs", "first step vs cpu " + check));
+            _rows.Add(perSeq == 1
+                ? new Row($"GatedDeltaNet decode {nk}k/{nv}v x{dk}", $"B={batch}", us, $"{bytes / us / 1e6:F2} TB/s of state, host {host:F1} µs", "first step vs cpu " + check)
+                : new Row($"GatedDeltaNet prefill {nk}k/{nv}v x{dk}", $"{batch} x {perSeq} tokens", us, $"{us / perSeq:F2} µs per token step", "first call vs cpu " + check));
         }
         finally
         {

@@ -75,6 +75,10 @@ internal static class ModelBench
         using var model = CausalLm.Load(c, source, profiler, FseMode.On);
         profiler.Synchronize();
         profiler.Reset();
+        report.AppendLine(profiler.DeviceTimes
+            ? "Op times are device times between CUDA events around each op; ops run asynchronously as usual."
+            : "Op times are host times of each op to completion (synchronised after every op).");
+        report.AppendLine();
         double ttft = Ttft(model, s.Isl);
         // The warm-up prefill inside Prefill is profiled too; start over for the timed one.
         Prefill(model, 1, s.Isl, out var once);
@@ -86,7 +90,7 @@ internal static class ModelBench
         foreach (int batch in s.Batches)
         {
             double step = Decode(model, batch, s.Isl, decodeSteps, afterPrefill: profiler.Reset);
-            Append(report, $"decode, batch {batch}: {step:F3} ms per step profiled (mean of {decodeSteps})", profiler.Timings, decodeSteps + 3);
+            Append(report, $"decode, batch {batch}: {step:F3} ms per step under the profiler (mean of {decodeSteps})", profiler.Timings, decodeSteps + 3);
         }
         return report.ToString();
     }

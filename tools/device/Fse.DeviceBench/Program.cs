@@ -147,6 +147,8 @@ if (mode is "bench" or "all")
     foreach (int b in sizes.AttentionBatches) Step($"attention B={b}", () => bench.AttentionDecode(b, sizes.AttentionContext));
     Step("attention prefill", () => bench.AttentionPrefill(simulate ? 20 : 1000));
     foreach (int b in sizes.DeltaBatches) Step($"deltanet B={b}", () => bench.DeltaNetDecode(b));
+    foreach (var (b, n) in simulate ? new[] { (1, 8), (2, 4) } : [(1, 1000), (8, 125), (1, 250)])
+        Step($"deltanet prefill {b}x{n}", () => bench.DeltaNetDecode(b, n));
     rows.AddRange(bench.Rows);
     failed += rows.Count(r => r.Check.Contains("FAIL"));
 }
