@@ -75,5 +75,6 @@ public sealed class CudaPtxTests
         Assert.Contains("shfl.sync.bfly", code);
         Assert.DoesNotContain("ld.local", code);
         Assert.DoesNotContain("st.local", code);
+        Assert.DoesNotContain(".shared", code);
     }
 }

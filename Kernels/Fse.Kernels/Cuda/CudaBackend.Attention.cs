@@ -17,6 +17,9 @@ public sealed partial class CudaBackend
         _k.Rope(Linear((long)batch.TokenCount * heads * half), xs, cos, sin, batch.TokenCount, heads, hd, half);
     }
 
+    /// <summary>Most partitions per (token, head): the merge keeps a factor per partition in shared memory.</summary>
+    private const int MaxPartitions = 4096;
+
     /// <summary>Largest partial-output workspace of the partitioned attention kernel (floats).</summary>
     private const long PartFloats = 1 << 25;
 
@@ -46,7 +49,7 @@ public sealed partial class CudaBackend
         int keys = Math.Max(1, Options.AttentionPartitionKeys);
         int longest = batch.Positions.Max() + 1;
         long jobs = (long)tokens * heads;
-        int parts = (int)Math.Clamp(Math.Min((longest + keys - 1) / keys, PartFloats / (jobs * hd)), 1, int.MaxValue);
+        int parts = (int)Math.Clamp(Math.Min((longest + keys - 1) / keys, PartFloats / (jobs * hd)), 1, MaxPartitions);
         keys = (longest + parts - 1) / parts;
         args.Partitions = parts;
         args.PartitionKeys = keys;
@@ -69,7 +72,7 @@ public sealed partial class CudaBackend
         {
             int warps = Warps(_group);
             _k.Attend(Rows(checked(jobs * parts), hd + warps * hd + 2 * warps), args);
-            if (parts > 1) _k.AttendCombine(new KernelConfig(checked((int)jobs), _group), args);
+            if (parts > 1) _k.AttendCombine(Rows(jobs, parts + Warps(_group)), args);
         }
         foreach (var (first, count) in dense.Spans) DenseAttention(args, first, count);
     }

@@ -39,9 +39,9 @@ public sealed partial class CudaBackend
         _k.QueryKeyL2(Rows((long)tokens * 2 * nk, warps), args.Conv, channels, nk, dk, 1f / MathF.Sqrt(dk));
         if (inRegisters)
         {
-            int blocks = (dv + warps - 1) / warps;
-            _k.DeltaRuleWarp(new KernelConfig(checked(batch.SequenceCount * nv * blocks), _group,
-                SharedMemoryConfig.RequestDynamic<float>(2 * _acc.WarpSize * dk)), args);
+            long columnsInAll = (long)batch.SequenceCount * nv * dv;
+            int perGroup = warps;
+            _k.DeltaRuleWarp(new KernelConfig(checked((int)((columnsInAll + perGroup - 1) / perGroup)), _group), args);
         }
         else
         {

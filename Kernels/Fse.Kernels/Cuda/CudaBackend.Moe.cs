@@ -66,7 +66,7 @@ public sealed unsafe partial class CudaBackend
     /// <summary>
     /// The grouped expert pass: align (sort pairs by expert, cut tiles), gate/up with SiLU·mul, down, and the per-token
     /// weighted combine. Gate/up and down are GEMV-style kernels (four pairs per read of an expert) for few tokens, and
-    /// batched cuBLAS GEMMs over 32-pair tiles from <see cref="CudaBackendOptions.MoeCublasMinTokens"/> tokens with BF16
+    /// batched cuBLAS GEMMs over tiles of <see cref="CudaBackendOptions.MoeGemmTileRows"/> pairs from <see cref="CudaBackendOptions.MoeCublasMinTokens"/> tokens with BF16
     /// weights. Shared-expert slots under FSE are just more slots.
     /// </summary>
     public void MoeExperts(Tensor x, Tensor ids, Tensor weights, ExpertSet experts, Tensor output)
@@ -79,7 +79,7 @@ public sealed unsafe partial class CudaBackend
             throw Shapes("MoeExperts", x, ids, weights, output);
         if (tokens == 0) return;
         bool gemm = _cublas is { CanBatch: true } && Options.UseCublas && set.DType == DType.BF16 && tokens >= Options.MoeCublasMinTokens;
-        int pairs = tokens * perToken, tileRows = gemm ? GemmTileRows : MatMulKernels.GemvTokenTile;
+        int pairs = tokens * perToken, tileRows = gemm ? Math.Max(1, Options.MoeGemmTileRows) : MatMulKernels.GemvTokenTile;
         int maxTiles = (pairs + tileRows - 1) / tileRows + Math.Min(pairs, set.Slots);
         var index = _ws.Get<int>(Scratch.MoeIndex, 2L * set.Slots + pairs + 2L * maxTiles + 1);
         var act = _ws.Get<float>(Scratch.MoeAct, (long)pairs * width);
@@ -113,9 +113,6 @@ public sealed unsafe partial class CudaBackend
         _k.MoeCombine(Linear((long)tokens * hidden), args);
     }
 
-    /// <summary>Pairs per tile of the batched-GEMM expert path.</summary>
-    private const int GemmTileRows = 32;
-
     /// <summary>Workspace of one chunk of tiles of the batched-GEMM expert path, at most (bytes).</summary>
     private const long GemmChunkBytes = 256L << 20;
 
@@ -127,8 +124,8 @@ public sealed unsafe partial class CudaBackend
     {
         var count = new int[1];
         moe.TileCount.CopyToCPU(count);
-        int tiles = count[0], h = set.Hidden, w = set.Width, rows = GemmTileRows;
-        int terms = Math.Clamp(Options.Bf16SplitTerms, 1, 3), block = terms * rows;
+        int tiles = count[0], h = set.Hidden, w = set.Width, rows = moe.TileRows;
+        int terms = Math.Clamp(Options.MoeGemmSplitTerms, 1, 3), block = terms * rows;
         long perTile = (long)block * (h * 2L + 2L * w * 4 + w * 2L + h * 4L) + 6 * sizeof(long);
         int chunk = (int)Math.Clamp(GemmChunkBytes / perTile, 1, Math.Max(1, tiles));
         var xSplit = _ws.Get<ushort>(Scratch.MoeSplitX, (long)chunk * block * h);

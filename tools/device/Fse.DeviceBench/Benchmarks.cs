@@ -341,6 +341,15 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
                 string gemmErr = Measure.Err(Measure.RelativeError(Measure.Get(cuda, outOn), Measure.Get(cpu, oc)), 1e-5);
                 cuda.Options = saved;
                 _rows.Add(new Row($"MoeExperts paths E={e} k={topK} H={h} I={inter}", $"T={t}: GEMV kernels {gemv:F1} µs, batched cuBLAS", gemm, $"{gemv / gemm:F2}x", "cuBLAS vs cpu " + gemmErr));
+                if (t >= 256)
+                    foreach (var (terms, rows) in new[] { (1, 16), (2, 32), (3, 16), (3, 32), (2, 8) })
+                    {
+                        cuda.Options = saved with { MoeCublasMinTokens = 1, MoeGemmSplitTerms = terms, MoeGemmTileRows = rows };
+                        double us = Measure.Micros(cuda, _ => cuda.MoeExperts(xg, idsOn, wOn, set, outOn));
+                        string err = Measure.Err(Measure.RelativeError(Measure.Get(cuda, outOn), Measure.Get(cpu, oc)), terms == 1 ? 1e-2 : 1e-4);
+                        cuda.Options = saved;
+                        _rows.Add(new Row($"MoeExperts cuBLAS variants E={e} k={topK}", $"T={t}: {terms} bf16 terms, {rows}-pair tiles", us, $"{gemm / us:F2}x vs default", "vs cpu " + err));
+                    }
             }
             _rows.Add(new Row("MoE block (gate, route, experts, shared)", $"T={t} FSE on", blockOn, $"{blockOff / blockOn:F2}x vs off", "on vs off " + onVsOff));
             _rows.Add(new Row("MoE block (gate, route, experts, shared)", $"T={t} FSE off", blockOff, "-", "-"));

@@ -127,23 +127,47 @@ public static class AttentionKernels
         }
     }
 
-    /// <summary>Merges the partitions of one (token, head) per group: out = Σ_p o_p·exp(m_p − M) / Σ_p l_p·exp(m_p − M).</summary>
+    /// <summary>
+    /// Merges the partitions of one (token, head) per group: out = Σ_p o_p·exp(m_p − M) / Σ_p l_p·exp(m_p − M). The
+    /// group finds M and the denominator by reductions over the partitions, keeps each partition's factor in shared
+    /// memory, then each thread sums its dims over the partitions four at a time (independent loads in flight).
+    /// Shared: factor [Partitions], one float per warp.
+    /// </summary>
     public static void Combine(AttentionArgs a)
     {
         if (a.HasDense != 0 && a.Dense[a.Batch.SeqOf[Grid.IdxX / a.Heads]] != 0) return;
         int hd = a.HeadDim, parts = a.Partitions;
+        var shared = SharedMemory.GetDynamic<float>();
+        var factor = shared.SubView(0, parts);
+        var scratch = shared.SubView(parts, Group.DimX / Warp.WarpSize);
         long first = (long)Grid.IdxX * parts;
-        float mAll = float.NegativeInfinity;
-        for (int p = 0; p < parts; p++) mAll = a.PartMax[first + p] > mAll ? a.PartMax[first + p] : mAll;
-        float lAll = 0f;
-        for (int p = 0; p < parts; p++)
-            if (a.PartSum[first + p] > 0f) lAll += a.PartSum[first + p] * XMath.Exp(a.PartMax[first + p] - mAll);
+        float m = float.NegativeInfinity;
+        for (int p = Group.IdxX; p < parts; p += Group.DimX)
+            if (a.PartSum[first + p] > 0f && a.PartMax[first + p] > m) m = a.PartMax[first + p];
+        float mAll = Reduce.GroupMax(m, scratch);
+        float l = 0f;
+        for (int p = Group.IdxX; p < parts; p += Group.DimX)
+        {
+            float f = a.PartSum[first + p] > 0f ? XMath.Exp(a.PartMax[first + p] - mAll) : 0f;
+            factor[p] = f;
+            l += a.PartSum[first + p] * f;
+        }
+        float inv = 1f / Reduce.GroupSum(l, scratch);
+        Group.Barrier();
         for (int d = Group.IdxX; d < hd; d += Group.DimX)
         {
-            float o = 0f;
-            for (int p = 0; p < parts; p++)
-                if (a.PartSum[first + p] > 0f) o += a.PartOut[(first + p) * hd + d] * XMath.Exp(a.PartMax[first + p] - mAll);
-            a.Out[(long)Grid.IdxX * hd + d] = o / lAll;
+            long b = first * hd + d;
+            float o0 = 0f, o1 = 0f, o2 = 0f, o3 = 0f;
+            int p = 0;
+            for (; p + 4 <= parts; p += 4)
+            {
+                o0 += a.PartOut[b + (long)p * hd] * factor[p];
+                o1 += a.PartOut[b + (long)(p + 1) * hd] * factor[p + 1];
+                o2 += a.PartOut[b + (long)(p + 2) * hd] * factor[p + 2];
+                o3 += a.PartOut[b + (long)(p + 3) * hd] * factor[p + 3];
+            }
+            for (; p < parts; p++) o0 += a.PartOut[b + (long)p * hd] * factor[p];
+            a.Out[(long)Grid.IdxX * hd + d] = (o0 + o1 + o2 + o3) * inv;
         }
     }
 

@@ -98,33 +98,29 @@ public static class DeltaNetKernels
     public const int RowsPerLane = 4;
 
     /// <summary>
-    /// The gated delta rule, one warp per (sequence, value head, value column) and the head's columns in groups of
-    /// warps: the column's dk state values sit in registers, RowsPerLane per lane (rows lane, lane + 32, …), so a token
-    /// costs three warp sums instead of a walk over dk in shared memory, and a head's dv columns run as dv warps. The
-    /// group stages q and k of a warp-size block of tokens in shared memory, so its warps read them from there instead
-    /// of each loading them again. Per token, from one read of the state: Sk = Sᵀk and Sq = Sᵀq; δ = (v − e^g·Sk)·β;
-    /// o = e^g·Sq + δ·(k·q) (= S'ᵀq); then S' = e^g·S + k⊗δ. Shared: q and k [warp size, dk] each.
+    /// The gated delta rule, one warp per (sequence, value head, value column): the column's dk state values sit in
+    /// registers, RowsPerLane per lane (rows lane, lane + 32, …), so a token costs three warp sums instead of a walk over
+    /// dk in shared memory, and a head's dv columns run as dv independent warps. Per token, from one read of the state:
+    /// Sk = Sᵀk and Sq = Sᵀq; δ = (v − e^g·Sk)·β; o = e^g·Sq + δ·(k·q) (= S'ᵀq); then S' = e^g·S + k⊗δ.
     /// </summary>
     public static void DeltaRuleWarp(DeltaNetArgs a)
     {
         int dk = a.KeyDim, dv = a.ValueDim, nv = a.ValueHeads, nk = a.KeyHeads, ws = Warp.WarpSize, lane = Warp.LaneIdx;
-        int warps = Group.DimX / ws, blocks = (dv + warps - 1) / warps;
-        int s = Grid.IdxX / (nv * blocks), rest = Grid.IdxX - s * nv * blocks, h = rest / blocks;
-        int col = (rest - h * blocks) * warps + Warp.WarpIdx;
-        var shared = SharedMemory.GetDynamic<float>();
-        var qs = shared.SubView(0, ws * dk);
-        var ks = shared.SubView(ws * dk, ws * dk);
+        int job = Grid.IdxX * (Group.DimX / ws) + Warp.WarpIdx;
+        int perSeq = nv * dv;
+        if (job >= a.Batch.Sequences * perSeq) return;
+        int s = job / perSeq, rest = job - s * perSeq, h = rest / dv, col = rest - h * dv;
         int first = a.Batch.SeqStart[s], count = a.Batch.SeqStart[s + 1] - first, slot = a.Batch.StateSlot[s];
         if ((uint)slot >= (uint)a.StateSlots)
         {
-            if (Group.IdxX == 0) a.Status[Status.BadStateSlot] = 1;
+            if (lane == 0) a.Status[Status.BadStateSlot] = 1;
             return;
         }
-        bool own = col < dv, reset = a.Batch.Reset[s] != 0;
+        bool reset = a.Batch.Reset[s] != 0;
         int r0 = lane, r1 = lane + ws, r2 = lane + 2 * ws, r3 = lane + 3 * ws;
         long rb = ((long)slot * nv + h) * dk * dv + col;
         float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        if (own && !reset)
+        if (!reset)
         {
             if (r0 < dk) s0 = a.RecurrentState[rb + (long)r0 * dv];
             if (r1 < dk) s1 = a.RecurrentState[rb + (long)r1 * dv];
@@ -132,71 +128,46 @@ public static class DeltaNetKernels
             if (r3 < dk) s3 = a.RecurrentState[rb + (long)r3 * dv];
         }
         int kh = h / (nv / nk);
-        var conv = a.Conv.SubView((long)first * a.Channels, (long)count * a.Channels);
-        int qOff = kh * dk, kOff = (nk + kh) * dk, vOff = 2 * nk * dk + h * dv + (own ? col : 0), channels = a.Channels;
+        int qOff = kh * dk, kOff = (nk + kh) * dk, vOff = 2 * nk * dk + h * dv + col;
         float decayScale = -XMath.Exp(a.ALog[h]), dtBias = a.DtBias[h];
-        for (int i0 = 0; i0 < count; i0 += ws)
+        // Token i + 1's inputs are loaded while token i is computed, so the loop waits on memory once, not per token.
+        var next = count > 0 ? DeltaToken.Load(a, first, lane, qOff, kOff, vOff) : default;
+        float decays = 0f, betas = 0f;
+        for (int i = 0; i < count; i++)
         {
-            int n = count - i0 < ws ? count - i0 : ws;
-            Group.Barrier();
-            for (int e = Group.IdxX; e < n * dk; e += Group.DimX)
+            long t = first + i;
+            int inBlock = i % ws;
+            if (inBlock == 0)
             {
-                int j = e / dk, r = e - j * dk;
-                long row = (long)(i0 + j) * channels;
-                qs[e] = conv[row + qOff + r];
-                ks[e] = conv[row + kOff + r];
-            }
-            // The head's gates for the block's tokens, one token per lane, shared by shuffles below: the
-            // transcendentals would otherwise dominate the loop.
-            float decays = 0f, betas = 0f;
-            if (lane < n)
-            {
-                long u = (long)(first + i0 + lane) * nv + h;
-                decays = XMath.Exp(decayScale * Reduce.Softplus(a.A[u] + dtBias));
-                betas = Reduce.Sigmoid(a.B[u]);
-            }
-            Group.Barrier();
-            float v = own ? conv[(long)i0 * channels + vOff] : 0f;
-            for (int j = 0; j < n; j++)
-            {
-                float vNext = own && j + 1 < n ? conv[(long)(i0 + j + 1) * channels + vOff] : 0f;
-                int qb = j * dk;
-                float q0 = r0 < dk ? qs[qb + r0] : 0f, k0 = r0 < dk ? ks[qb + r0] : 0f;
-                float q1 = r1 < dk ? qs[qb + r1] : 0f, k1 = r1 < dk ? ks[qb + r1] : 0f;
-                float q2 = r2 < dk ? qs[qb + r2] : 0f, k2 = r2 < dk ? ks[qb + r2] : 0f;
-                float q3 = r3 < dk ? qs[qb + r3] : 0f, k3 = r3 < dk ? ks[qb + r3] : 0f;
-                float decay = Warp.Shuffle(decays, j);
-                float beta = Warp.Shuffle(betas, j);
-                float sk = s0 * k0 + s1 * k1 + s2 * k2 + s3 * k3;
-                float sq = s0 * q0 + s1 * q1 + s2 * q2 + s3 * q3;
-                float kq = k0 * q0 + k1 * q1 + k2 * q2 + k3 * q3;
-                if (ws == 32)
+                // The head's gates for the next warp-size tokens, one token per lane, shared by shuffles below: the
+                // transcendentals would otherwise dominate the loop.
+                long u = t + lane;
+                if (i + lane < count)
                 {
-                    sk += Warp.ShuffleXor(sk, 16); sq += Warp.ShuffleXor(sq, 16); kq += Warp.ShuffleXor(kq, 16);
-                    sk += Warp.ShuffleXor(sk, 8); sq += Warp.ShuffleXor(sq, 8); kq += Warp.ShuffleXor(kq, 8);
-                    sk += Warp.ShuffleXor(sk, 4); sq += Warp.ShuffleXor(sq, 4); kq += Warp.ShuffleXor(kq, 4);
-                    sk += Warp.ShuffleXor(sk, 2); sq += Warp.ShuffleXor(sq, 2); kq += Warp.ShuffleXor(kq, 2);
-                    sk += Warp.ShuffleXor(sk, 1); sq += Warp.ShuffleXor(sq, 1); kq += Warp.ShuffleXor(kq, 1);
+                    decays = XMath.Exp(decayScale * Reduce.Softplus(a.A[u * nv + h] + dtBias));
+                    betas = Reduce.Sigmoid(a.B[u * nv + h]);
                 }
-                else
-                {
-                    for (int o = ws / 2; o > 0; o >>= 1)
-                    {
-                        sk += Warp.ShuffleXor(sk, o);
-                        sq += Warp.ShuffleXor(sq, o);
-                        kq += Warp.ShuffleXor(kq, o);
-                    }
-                }
-                float delta = (v - decay * sk) * beta;
-                s0 = decay * s0 + k0 * delta;
-                s1 = decay * s1 + k1 * delta;
-                s2 = decay * s2 + k2 * delta;
-                s3 = decay * s3 + k3 * delta;
-                if (own && lane == 0) a.Output[((long)(first + i0 + j) * nv + h) * dv + col] = decay * sq + delta * kq;
-                v = vNext;
             }
+            var x = next;
+            if (i + 1 < count) next = DeltaToken.Load(a, t + 1, lane, qOff, kOff, vOff);
+            float decay = Warp.Shuffle(decays, inBlock);
+            float beta = Warp.Shuffle(betas, inBlock);
+            float sk = s0 * x.K0 + s1 * x.K1 + s2 * x.K2 + s3 * x.K3;
+            float sq = s0 * x.Q0 + s1 * x.Q1 + s2 * x.Q2 + s3 * x.Q3;
+            float kq = x.K0 * x.Q0 + x.K1 * x.Q1 + x.K2 * x.Q2 + x.K3 * x.Q3;
+            for (int o = ws / 2; o > 0; o >>= 1)
+            {
+                sk += Warp.ShuffleXor(sk, o);
+                sq += Warp.ShuffleXor(sq, o);
+                kq += Warp.ShuffleXor(kq, o);
+            }
+            float delta = (x.V - decay * sk) * beta;
+            s0 = decay * s0 + x.K0 * delta;
+            s1 = decay * s1 + x.K1 * delta;
+            s2 = decay * s2 + x.K2 * delta;
+            s3 = decay * s3 + x.K3 * delta;
+            if (lane == 0) a.Output[(t * nv + h) * dv + col] = decay * sq + delta * kq;
         }
-        if (!own) return;
         if (r0 < dk) a.RecurrentState[rb + (long)r0 * dv] = s0;
         if (r1 < dk) a.RecurrentState[rb + (long)r1 * dv] = s1;
         if (r2 < dk) a.RecurrentState[rb + (long)r2 * dv] = s2;
@@ -262,5 +233,26 @@ public static class DeltaNetKernels
         if (own)
             for (int r = 0; r < dk; r++) a.RecurrentState[rb + (long)r * dv] = st[r * cols + me];
         else if (!valid && Group.IdxX == 0) a.Status[Status.BadStateSlot] = 1;
+    }
+}
+
+/// <summary>One token's inputs to a lane of <see cref="DeltaNetKernels.DeltaRuleWarp"/>: its rows of q and k and the column's v.</summary>
+public struct DeltaToken
+{
+    public float Q0, Q1, Q2, Q3, K0, K1, K2, K3, V;
+
+    public static DeltaToken Load(DeltaNetArgs a, long t, int lane, int qOff, int kOff, int vOff)
+    {
+        int dk = a.KeyDim, ws = Warp.WarpSize;
+        long row = t * a.Channels;
+        int r0 = lane, r1 = lane + ws, r2 = lane + 2 * ws, r3 = lane + 3 * ws;
+        return new DeltaToken
+        {
+            Q0 = r0 < dk ? a.Conv[row + qOff + r0] : 0f, K0 = r0 < dk ? a.Conv[row + kOff + r0] : 0f,
+            Q1 = r1 < dk ? a.Conv[row + qOff + r1] : 0f, K1 = r1 < dk ? a.Conv[row + kOff + r1] : 0f,
+            Q2 = r2 < dk ? a.Conv[row + qOff + r2] : 0f, K2 = r2 < dk ? a.Conv[row + kOff + r2] : 0f,
+            Q3 = r3 < dk ? a.Conv[row + qOff + r3] : 0f, K3 = r3 < dk ? a.Conv[row + kOff + r3] : 0f,
+            V = a.Conv[row + vOff],
+        };
     }
 }
