@@ -6,9 +6,12 @@ namespace Fse.Kernels.Profiling;
 
 /// <summary>One op's totals in a <see cref="ProfilingBackend"/>.</summary>
 /// <param name="Op">The op and the shape that sets its cost (a MatMul's weight, an expert pass's token count).</param>
-public sealed record OpTiming(string Op, int Calls, double TotalMs)
+/// <param name="TotalMs">Its time: device time on CUDA, else host time to completion.</param>
+/// <param name="HostMs">Host time spent in the op's calls (on CUDA: enqueueing it, which the device does not wait for).</param>
+public sealed record OpTiming(string Op, int Calls, double TotalMs, double HostMs)
 {
     public double MeanUs => Calls == 0 ? 0 : TotalMs * 1000 / Calls;
+    public double MeanHostUs => Calls == 0 ? 0 : HostMs * 1000 / Calls;
 }
 
 /// <summary>
@@ -20,8 +23,8 @@ public sealed record OpTiming(string Op, int Calls, double TotalMs)
 /// </summary>
 public sealed class ProfilingBackend(IBackend inner) : IBackend
 {
-    private readonly Dictionary<string, (int Calls, long Ticks)> _ops = [];
-    private readonly List<(string Op, ProfilingMarker Start, ProfilingMarker End)> _pending = [];
+    private readonly Dictionary<string, (int Calls, long Ticks, long HostTicks)> _ops = [];
+    private readonly List<(string Op, ProfilingMarker Start, ProfilingMarker End, long HostTicks)> _pending = [];
     private readonly Stopwatch _clock = new();
 
     public IBackend Inner => inner;
@@ -37,7 +40,8 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
         get
         {
             Collect();
-            return [.. _ops.Select(kv => new OpTiming(kv.Key, kv.Value.Calls, kv.Value.Ticks * 1000.0 / Stopwatch.Frequency))
+            return [.. _ops.Select(kv => new OpTiming(kv.Key, kv.Value.Calls, kv.Value.Ticks * 1000.0 / Stopwatch.Frequency,
+                    kv.Value.HostTicks * 1000.0 / Stopwatch.Frequency))
                 .OrderByDescending(t => t.TotalMs)];
         }
     }
@@ -45,7 +49,7 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     public void Reset()
     {
         inner.Synchronize();
-        foreach (var (_, start, end) in _pending)
+        foreach (var (_, start, end, _) in _pending)
         {
             start.Dispose();
             end.Dispose();
@@ -54,10 +58,24 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
         _ops.Clear();
     }
 
-    public Tensor Allocate(DType dtype, params int[] shape) => inner.Allocate(dtype, shape);
+    public Tensor Allocate(DType dtype, params int[] shape)
+    {
+        Tensor? t = null;
+        Time("Allocate (zero-filled)", () => t = inner.Allocate(dtype, shape));
+        return t!;
+    }
+
     public Tensor Upload(HostTensor source) => inner.Upload(source);
+
     public Tensor Upload(ReadOnlySpan<float> data, params int[] shape) => inner.Upload(data, shape);
-    public Tensor Upload(ReadOnlySpan<int> data, params int[] shape) => inner.Upload(data, shape);
+
+    public Tensor Upload(ReadOnlySpan<int> data, params int[] shape)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var t = inner.Upload(data, shape);
+        Add("Upload (ids, host time only)", 0, Stopwatch.GetTimestamp() - start);
+        return t;
+    }
     public void Download(Tensor source, Span<float> destination) => inner.Download(source, destination);
     public void Download(Tensor source, Span<int> destination) => inner.Download(source, destination);
     public void Synchronize() => inner.Synchronize();
@@ -107,8 +125,10 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
         if (inner is CudaBackend cuda)
         {
             var start = cuda.AddMarker();
+            _clock.Restart();
             run();
-            _pending.Add((op, start, cuda.AddMarker()));
+            _clock.Stop();
+            _pending.Add((op, start, cuda.AddMarker(), _clock.ElapsedTicks));
             return;
         }
         inner.Synchronize();
@@ -116,20 +136,22 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
         run();
         inner.Synchronize();
         _clock.Stop();
-        _ops[op] = _ops.TryGetValue(op, out var o) ? (o.Calls + 1, o.Ticks + _clock.ElapsedTicks) : (1, _clock.ElapsedTicks);
+        Add(op, _clock.ElapsedTicks, _clock.ElapsedTicks);
     }
 
     private void Collect()
     {
         if (_pending.Count == 0) return;
         inner.Synchronize();
-        foreach (var (op, start, end) in _pending)
+        foreach (var (op, start, end, host) in _pending)
         {
-            long ticks = (long)(end.MeasureFrom(start).TotalSeconds * Stopwatch.Frequency);
-            _ops[op] = _ops.TryGetValue(op, out var o) ? (o.Calls + 1, o.Ticks + ticks) : (1, ticks);
+            Add(op, (long)(end.MeasureFrom(start).TotalSeconds * Stopwatch.Frequency), host);
             start.Dispose();
             end.Dispose();
         }
         _pending.Clear();
     }
+
+    private void Add(string op, long ticks, long hostTicks) =>
+        _ops[op] = _ops.TryGetValue(op, out var o) ? (o.Calls + 1, o.Ticks + ticks, o.HostTicks + hostTicks) : (1, ticks, hostTicks);
 }

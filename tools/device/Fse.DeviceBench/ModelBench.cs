@@ -97,13 +97,13 @@ internal static class ModelBench
 
     private static void Append(StringBuilder report, string title, IReadOnlyList<OpTiming> timings, int steps)
     {
-        double total = timings.Sum(t => t.TotalMs) / steps;
-        report.AppendLine($"### {title}; ops sum to {total:F3} ms per step");
-        report.AppendLine("| op | calls/step | ms/step | µs/call | share |");
-        report.AppendLine("| --- | ---: | ---: | ---: | ---: |");
-        foreach (var t in timings.Take(16))
+        double total = timings.Sum(t => t.TotalMs) / steps, host = timings.Sum(t => t.HostMs) / steps;
+        report.AppendLine($"### {title}; ops sum to {total:F3} ms per step, {host:F3} ms of host time in the ops");
+        report.AppendLine("| op | calls/step | ms/step | µs/call | host µs/call | share |");
+        report.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var t in timings.Take(18))
             report.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {t.Op} | {(double)t.Calls / steps:0.#} | {t.TotalMs / steps:F3} | {t.MeanUs:F1} | {t.TotalMs / steps / total:P0} |"));
+                $"| {t.Op} | {(double)t.Calls / steps:0.#} | {t.TotalMs / steps:F3} | {t.MeanUs:F1} | {t.MeanHostUs:F1} | {t.TotalMs / steps / total:P0} |"));
         report.AppendLine();
     }
 

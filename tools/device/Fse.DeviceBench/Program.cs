@@ -106,7 +106,7 @@ if (mode is "contract" or "all")
     var variants = new (string Name, CudaBackendOptions Options)[]
     {
         ("default paths", new CudaBackendOptions()),
-        ("all MatMul, BF16 experts and fresh prompts via cuBLAS", new CudaBackendOptions { GemvMaxTokens = 0, CublasMinTokens = 1, MoeCublasMinTokens = 1, DenseAttentionMinTokens = 1 }),
+        ("all MatMul, BF16 experts and fresh prompts via cuBLAS", new CudaBackendOptions { GemvMaxTokens = 0, CublasMinTokens = 1, MoeCublasMinTokens = 1, MoeGemmSplitTerms = 3, DenseAttentionMinTokens = 1 }),
         ("all MatMul via tiled kernel, attention in 16-key partitions", new CudaBackendOptions { GemvMaxTokens = 0, UseCublas = false, AttentionPartitionKeys = 16 }),
         ("all MatMul via GEMV", new CudaBackendOptions { GemvMaxTokens = int.MaxValue, UseCublas = false }),
     };
