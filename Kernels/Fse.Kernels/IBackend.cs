@@ -18,6 +18,12 @@ public interface IBackend : IDisposable
     /// <summary>A zero-filled tensor.</summary>
     Tensor Allocate(DType dtype, params int[] shape);
 
+    /// <summary>
+    /// A tensor whose contents are unspecified (on a device: whatever a reused buffer held), for an op's output that the
+    /// op overwrites entirely; it saves the zero fill.
+    /// </summary>
+    Tensor Empty(DType dtype, params int[] shape) => Allocate(dtype, shape);
+
     /// <summary>A device copy (or, on the CPU, possibly a zero-copy view) of host data in its own dtype.</summary>
     Tensor Upload(HostTensor source);
 

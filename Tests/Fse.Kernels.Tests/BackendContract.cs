@@ -102,6 +102,32 @@ public abstract partial class BackendContract
         Assert.True(MaxAbsDiff(Download(b, o), want) < 1e-5);
     }
 
+    /// <summary>
+    /// An empty tensor has its shape and takes an op's whole output, also when its buffer is a reused one that held
+    /// other values (on a device pool), and uploads queued one after another each land in their own tensor.
+    /// </summary>
+    [Fact]
+    public void EmptyTensorsTakeAnOpsWholeOutputAndQueuedUploadsStayApart()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(31);
+        var x = Random(rng, 6 * 10);
+        var y = Random(rng, 6 * 10);
+        using (var junk = b.Upload(Random(rng, 6 * 10), 6, 10)) b.Synchronize();
+        using var e = b.Empty(DType.F32, 6, 10);
+        Assert.Equal([6, 10], e.Shape);
+        var uploads = Enumerable.Range(0, 40).Select(i => b.Upload(x.Select(v => v * i).ToArray(), 6, 10)).ToArray();
+        using var yt = b.Upload(y, 6, 10);
+        b.Add(uploads[37], yt, e);
+        var got = Download(b, e);
+        for (int i = 0; i < x.Length; i++) Assert.Equal(x[i] * 37 + y[i], got[i], 1e-5);
+        var ids = Enumerable.Range(0, 30).Select(i => b.Upload(new[] { i, i + 1 }, 2)).ToArray();
+        var back = new int[2];
+        b.Download(ids[29], back);
+        Assert.Equal([29, 30], back);
+        foreach (var t in uploads.Concat(ids)) t.Dispose();
+    }
+
     [Fact]
     public void PartialRotaryRotatesTheFirstDimsByPosition()
     {

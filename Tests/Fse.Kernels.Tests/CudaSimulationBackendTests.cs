@@ -47,6 +47,7 @@ public sealed class BorrowedBackend(IBackend inner) : IBackend
     public string Name => inner.Name;
     public long? MemoryBytes => inner.MemoryBytes;
     public Tensor Allocate(DType dtype, params int[] shape) => inner.Allocate(dtype, shape);
+    public Tensor Empty(DType dtype, params int[] shape) => inner.Empty(dtype, shape);
     public Tensor Upload(HostTensor source) => inner.Upload(source);
     public Tensor Upload(ReadOnlySpan<float> data, params int[] shape) => inner.Upload(data, shape);
     public Tensor Upload(ReadOnlySpan<int> data, params int[] shape) => inner.Upload(data, shape);

@@ -25,6 +25,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly KernelSet _k;
     private readonly Workspace _ws;
     private readonly BufferPool _pool;
+    private readonly PinnedStaging _staging;
     private readonly Cublas? _cublas;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _status;
     private readonly Queue<DeviceBatch> _batches = new();
@@ -43,6 +44,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             _k = new KernelSet(_acc);
             _ws = new Workspace(_acc);
             _pool = new BufferPool(_acc);
+            _staging = new PinnedStaging(_acc);
             _status = _acc.Allocate1D<int>(Status.Count);
             _status.MemSetToZero();
             _cublas = Cublas.TryCreate(_acc, out var why);
@@ -147,6 +149,12 @@ public sealed unsafe partial class CudaBackend : IBackend
         return t;
     }
 
+    public Tensor Empty(DType dtype, params int[] shape)
+    {
+        Enter();
+        return CudaTensor.Allocate(this, _pool, dtype, shape);
+    }
+
     public Tensor Upload(HostTensor source)
     {
         Enter();
@@ -160,7 +168,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         Enter();
         var t = CudaTensor.Allocate(this, _pool, DType.F32, shape);
         if (data.Length != t.ElementCount) throw new ArgumentException($"{data.Length} values for a tensor of shape {t}.");
-        if (data.Length > 0) t.F32.CopyFromCPU(ref Unsafe.AsRef(in data[0]), data.Length);
+        _staging.Upload(t.F32, data);
         return t;
     }
 
@@ -169,7 +177,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         Enter();
         var t = CudaTensor.Allocate(this, _pool, DType.I32, shape);
         if (data.Length != t.ElementCount) throw new ArgumentException($"{data.Length} values for a tensor of shape {t}.");
-        if (data.Length > 0) t.I32.CopyFromCPU(ref Unsafe.AsRef(in data[0]), data.Length);
+        _staging.Upload(t.I32, data);
         return t;
     }
 
@@ -189,6 +197,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     {
         Enter();
         _acc.Synchronize();
+        _staging.Reset();
         CheckStatus();
     }
 
@@ -200,6 +209,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         _cublas?.Dispose();
         _ws.Dispose();
         _pool.Dispose();
+        _staging.Dispose();
         _status.Dispose();
         _acc.Dispose();
         _context.Dispose();
@@ -276,6 +286,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         if (destination.Length < view.Length) throw new ArgumentException($"The destination holds {destination.Length} values; the tensor has {view.Length}.");
         if (view.Length > 0) view.CopyToCPU(ref destination[0], view.Length);
         _acc.Synchronize();
+        _staging.Reset();
         CheckStatus();
     }
 
@@ -311,7 +322,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private DeviceBatch Batch(SequenceBatch batch)
     {
         if (batch.DeviceState is DeviceBatch d && d.Owner == this && !d.IsDisposed) return d;
-        d = new DeviceBatch(this, _pool, batch);
+        d = new DeviceBatch(this, _pool, _staging, batch);
         batch.DeviceState = d;
         _batches.Enqueue(d);
         if (_batches.Count > RecentBatches) _batches.Dequeue().Dispose();

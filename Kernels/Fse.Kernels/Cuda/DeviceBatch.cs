@@ -6,22 +6,24 @@ using ILGPU.Runtime;
 namespace Fse.Kernels.Cuda;
 
 /// <summary>
-/// A <see cref="SequenceBatch"/>'s tables on the device, uploaded once per step in one copy and kept in
+/// A <see cref="SequenceBatch"/>'s tables on the device, uploaded once per step in one asynchronous copy and kept in
 /// <see cref="SequenceBatch.DeviceState"/>; rotary cos/sin tables are added per (rotary dims, theta) on first use.
 /// </summary>
 internal sealed class DeviceBatch : IDisposable
 {
     private readonly SequenceBatch _batch;
     private readonly BufferPool _pool;
+    private readonly PinnedStaging _staging;
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> _tables;
     private readonly Dictionary<(int RotaryDim, float Theta), MemoryBuffer1D<byte, Stride1D.Dense>> _rope = [];
     private MemoryBuffer1D<byte, Stride1D.Dense>? _denseFlags;
     private (int MinTokens, List<(int First, int Count)> Spans, ArrayView<int>? Flags)? _dense;
 
-    public DeviceBatch(CudaBackend owner, BufferPool pool, SequenceBatch b)
+    public DeviceBatch(CudaBackend owner, BufferPool pool, PinnedStaging staging, SequenceBatch b)
     {
         Owner = owner;
         _pool = pool;
+        _staging = staging;
         _batch = b;
         int s = b.SequenceCount, t = b.TokenCount;
         var seqOf = new int[t];
@@ -31,7 +33,7 @@ internal sealed class DeviceBatch : IDisposable
         var all = parts.SelectMany(p => p).ToArray();
         _tables = pool.Rent((long)Math.Max(1, all.Length) * sizeof(int));
         var v = ((ArrayView<byte>)_tables.View).Cast<int>();
-        v.SubView(0, all.Length).CopyFromCPU(all);
+        staging.Upload(v.SubView(0, all.Length), all);
         long o = 0;
         ArrayView<int> Next(int n)
         {
@@ -71,7 +73,7 @@ internal sealed class DeviceBatch : IDisposable
                 }
             }
             buffer = _pool.Rent((long)Math.Max(1, table.Length) * sizeof(float));
-            ((ArrayView<byte>)buffer.View).Cast<float>().SubView(0, table.Length).CopyFromCPU(table);
+            _staging.Upload(((ArrayView<byte>)buffer.View).Cast<float>().SubView(0, table.Length), table);
             _rope[(rotaryDim, theta)] = buffer;
         }
         var view = ((ArrayView<byte>)buffer.View).Cast<float>();
@@ -103,7 +105,7 @@ internal sealed class DeviceBatch : IDisposable
         {
             _denseFlags ??= _pool.Rent((long)Math.Max(1, flags.Length) * sizeof(int));
             var v = ((ArrayView<byte>)_denseFlags.View).Cast<int>().SubView(0, flags.Length);
-            v.CopyFromCPU(flags);
+            _staging.Upload(v, flags);
             view = v;
         }
         _dense = (minTokens, spans, view);

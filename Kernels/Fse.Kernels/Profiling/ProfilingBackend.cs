@@ -65,6 +65,8 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
         return t!;
     }
 
+    public Tensor Empty(DType dtype, params int[] shape) => inner.Empty(dtype, shape);
+
     public Tensor Upload(HostTensor source) => inner.Upload(source);
 
     public Tensor Upload(ReadOnlySpan<float> data, params int[] shape) => inner.Upload(data, shape);

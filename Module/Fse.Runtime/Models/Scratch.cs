@@ -9,9 +9,10 @@ internal sealed class Scratch(IBackend backend) : IDisposable
 
     public IBackend Backend => backend;
 
-    public Tensor F32(params int[] shape) => Own(backend.Allocate(DType.F32, shape));
+    /// <summary>An F32 output tensor with unspecified contents: every activation of a step is written whole by the op that produces it.</summary>
+    public Tensor F32(params int[] shape) => Own(backend.Empty(DType.F32, shape));
 
-    public Tensor I32(params int[] shape) => Own(backend.Allocate(DType.I32, shape));
+    public Tensor I32(params int[] shape) => Own(backend.Empty(DType.I32, shape));
 
     public Tensor Own(Tensor t)
     {

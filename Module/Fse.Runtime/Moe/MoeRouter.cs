@@ -41,9 +41,9 @@ public sealed class MoeRouter
     public (Tensor Ids, Tensor Weights) Route(IBackend b, Tensor x)
     {
         int t = checked((int)x.Rows);
-        var logits = b.Allocate(DType.F32, t, Width);
-        var ids = b.Allocate(DType.I32, t, SlotsPerToken);
-        var weights = b.Allocate(DType.F32, t, SlotsPerToken);
+        var logits = b.Empty(DType.F32, t, Width);
+        var ids = b.Empty(DType.I32, t, SlotsPerToken);
+        var weights = b.Empty(DType.F32, t, SlotsPerToken);
         try
         {
             b.MatMul(x, _weight, null, logits);
