@@ -237,8 +237,13 @@ public abstract partial class BackendContract
         }
     }
 
-    /// <summary>40 tokens: experts 1 and 4 get more pairs than a 32-pair GEMM tile (the H100's cuBLAS path for BF16).</summary>
+    /// <summary>
+    /// 40 tokens: experts 1 and 4 get more pairs than a GEMM tile (the H100's cuBLAS path for BF16); 1 and 2 tokens: the
+    /// CUDA backend's few-token path without alignment.
+    /// </summary>
     [Theory]
+    [InlineData(DType.BF16, 1)]
+    [InlineData(DType.F32, 2)]
     [InlineData(DType.BF16, 13)]
     [InlineData(DType.BF16, 40)]
     [InlineData(DType.F16, 13)]
@@ -289,6 +294,29 @@ public abstract partial class BackendContract
                     }
                 }
             AssertClose(Download(b, o), want, 1e-5);
+        }
+        finally { Free(keep); }
+    }
+
+    [Fact]
+    public void AnExpertIdOutsideTheSetIsReportedForASingleTokenOnTheVectorLayout()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(18);
+        var keep = new List<nint>();
+        try
+        {
+            var w = Random(rng, 8 * 8);
+            using var set = b.CreateExpertSet([new ExpertSlot(Host(w, DType.BF16, [8, 8], keep), Host(w, DType.BF16, [8, 8], keep), Host(w, DType.BF16, [8, 8], keep))]);
+            using var x = b.Upload(Random(rng, 8), 1, 8);
+            using var ids = b.Upload([0, 1], 1, 2);
+            using var wt = b.Upload([0.5f, 0.5f], 1, 2);
+            using var o = b.Allocate(DType.F32, 1, 8);
+            Assert.ThrowsAny<Exception>(() =>
+            {
+                b.MoeExperts(x, ids, wt, set, o);
+                b.Synchronize();
+            });
         }
         finally { Free(keep); }
     }

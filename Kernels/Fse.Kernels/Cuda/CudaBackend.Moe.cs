@@ -101,6 +101,13 @@ public sealed unsafe partial class CudaBackend
             Tokens = tokens, PerToken = perToken, Slots = set.Slots, Hidden = hidden, Width = width, TileRows = tileRows, MaxTiles = maxTiles,
             Vector = hidden % 8 == 0 && width % 8 == 0 && xs.Aligned16 ? 1 : 0, Status = _status.View,
         };
+        int warpsPerGroup = Warps(_group);
+        if (!gemm && args.Vector != 0 && tokens <= Options.MoeDirectMaxTokens)
+        {
+            _k.MoeGateUpDirect[set.DType](new KernelConfig(checked(pairs * ((width + warpsPerGroup - 1) / warpsPerGroup)), _group), args);
+            _k.MoeDownCombineDirect[set.DType](new KernelConfig(checked(tokens * ((hidden + warpsPerGroup - 1) / warpsPerGroup)), _group), args);
+            return;
+        }
         int alignGroup = Math.Min(256, _acc.MaxNumThreadsPerGroup);
         _k.MoeAlign(new KernelConfig(1, alignGroup, SharedMemoryConfig.RequestDynamic<int>(2 * set.Slots + alignGroup / _acc.WarpSize)), args);
         if (gemm) ExpertGemms(set, args);

@@ -24,6 +24,12 @@ public sealed record CudaBackendOptions
     public int Bf16SplitTerms { get; init; } = 3;
 
     /// <summary>
+    /// Up to this many tokens the grouped expert pass skips the alignment: two launches, gate/up per (token, slot) and
+    /// down with the weighted combine per token (each expert's weights read once per token that picked it).
+    /// </summary>
+    public int MoeDirectMaxTokens { get; init; } = 2;
+
+    /// <summary>
     /// From this many tokens on, BF16 grouped experts run as batched cuBLAS GEMMs over tiles of pairs of one expert
     /// (when cuBLAS is loaded; <see cref="MoeGemmTileRows"/>); below it, the GEMV-style expert kernels that read each expert once per 4 pairs.
     /// </summary>

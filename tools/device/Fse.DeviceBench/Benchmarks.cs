@@ -330,6 +330,19 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
             double gbs = touched * expertBytes / expertsOn / 1e3;
             _rows.Add(new Row($"MoeExperts E={e} k={topK} H={h} I={inter}", $"T={t} k+shared ({topK + 1} slots)", expertsOn, $"{touched} experts, {gbs:F0} GB/s, host {expertsHost:F1} µs", "vs cpu " + vsCpu));
             _rows.Add(new Row($"MoeExperts E={e} k={topK} H={h} I={inter}", $"T={t} k only ({topK} slots)", expertsOff, "-", "-"));
+            if (t <= 4)
+            {
+                // The few-token path (no alignment, down fused with the combine) against the aligned four-launch pass.
+                var saved = cuda.Options;
+                cuda.Options = saved with { MoeDirectMaxTokens = 0 };
+                double aligned = Measure.Micros(cuda, _ => cuda.MoeExperts(xg, idsOn, wOn, set, outOn));
+                cuda.Options = saved with { MoeDirectMaxTokens = 4 };
+                double direct = Measure.Micros(cuda, _ => cuda.MoeExperts(xg, idsOn, wOn, set, outOn));
+                string directErr = Measure.Err(Measure.RelativeError(Measure.Get(cuda, outOn), Measure.Get(cpu, oc)), 1e-5);
+                cuda.Options = saved;
+                _rows.Add(new Row($"MoeExperts few-token paths E={e} k={topK}", $"T={t}: aligned (4 launches) {aligned:F1} µs, direct (2)", direct,
+                    $"{aligned / direct:F2}x, {touched * expertBytes / direct / 1e3:F0} GB/s", "direct vs cpu " + directErr));
+            }
             if (cuda.HasCublas)
             {
                 // The two expert paths on the same routing: GEMV-style kernels against batched cuBLAS GEMMs over 32-pair tiles.
@@ -371,7 +384,7 @@ internal sealed record BenchSizes(long CopyBytes, int MatMulN, int MatMulK, int[
     int DeltaKeyHeads, int DeltaValueHeads, int DeltaHeadDim, int[] DeltaBatches)
 {
     public static readonly BenchSizes Gpu = new(1L << 30, 8192, 2048, [1, 2, 4, 8, 16, 64, 256, 4096], [1, 2, 4, 8, 16], 256,
-        512, 10, [1, 16, 256, 4096], 2048, 512, [1, 16, 64, 256, 1000], 16, 2, 256, [1, 16], 4096, 16, 32, 128, [1, 16]);
+        512, 10, [1, 16, 256, 4096], 2048, 512, [1, 2, 4, 16, 64, 256, 1000], 16, 2, 256, [1, 16], 4096, 16, 32, 128, [1, 16]);
 
     public static readonly BenchSizes Tiny = new(1L << 16, 48, 32, [1, 3, 20], [2], 20, 24, 3, [1, 5], 32, 16, [1, 4], 4, 2, 12, [1, 2], 40, 2, 4, 8, [1, 2]);
 }

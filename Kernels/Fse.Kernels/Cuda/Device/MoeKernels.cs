@@ -200,6 +200,64 @@ public static class MoeKernels
         }
     }
 
+    /// <summary>
+    /// Few-token path, no alignment: act[p, i] = silu(gate_i · x) · (up_i · x) for pair p = t·P + j of expert ids[p],
+    /// one warp per (pair, i), 128-bit loads (the vector layout only). Grid: pairs × ceil(Width / warps).
+    /// </summary>
+    public static void GateUpDirect<TW>(MoeArgs a) where TW : struct, IWeightFormat
+    {
+        int warps = Group.DimX / Warp.WarpSize;
+        int rowBlocks = (a.Width + warps - 1) / warps;
+        int p = Grid.IdxX / rowBlocks;
+        int i = (Grid.IdxX - p * rowBlocks) * warps + Warp.WarpIdx;
+        if (i >= a.Width) return;
+        int e = a.Ids[p];
+        if ((uint)e >= (uint)a.Slots)
+        {
+            if (i == 0 && Warp.LaneIdx == 0) a.Status[Status.BadExpertId] = 1;
+            return;
+        }
+        TW fmt = default;
+        int lane = Warp.LaneIdx, ws = Warp.WarpSize, chunks = a.Hidden / 8;
+        long gateRow = (long)e * 2 * a.Width + i, upRow = gateRow + a.Width, xs = (long)(p / a.PerToken) * (a.Hidden / 4);
+        float g = 0f, u = 0f;
+        for (int c = lane; c < chunks; c += ws)
+        {
+            g += fmt.Chunk(a.W13v, gateRow * chunks + c).Dot(a.Xv, xs + 2 * c);
+            u += fmt.Chunk(a.W13v, upRow * chunks + c).Dot(a.Xv, xs + 2 * c);
+        }
+        g = Reduce.WarpSum(g);
+        u = Reduce.WarpSum(u);
+        if (lane == 0) a.Act[(long)p * a.Width + i] = Reduce.Silu(g) * u;
+    }
+
+    /// <summary>
+    /// Few-token path: out[t, c] = Σ_j weights[t, j] · (down_{ids[t, j]}, c · act[t·P + j]) in slot order, one warp per
+    /// (token, c): the down projection and the weighted combine in one pass. Grid: tokens × ceil(Hidden / warps).
+    /// </summary>
+    public static void DownCombineDirect<TW>(MoeArgs a) where TW : struct, IWeightFormat
+    {
+        int warps = Group.DimX / Warp.WarpSize;
+        int rowBlocks = (a.Hidden + warps - 1) / warps;
+        int t = Grid.IdxX / rowBlocks;
+        int c = (Grid.IdxX - t * rowBlocks) * warps + Warp.WarpIdx;
+        if (c >= a.Hidden) return;
+        TW fmt = default;
+        int lane = Warp.LaneIdx, ws = Warp.WarpSize, chunks = a.Width / 8;
+        long actRow = a.Width / 4;
+        float o = 0f;
+        for (int j = 0; j < a.PerToken; j++)
+        {
+            int p = t * a.PerToken + j, e = a.Ids[p];
+            if ((uint)e >= (uint)a.Slots) continue;
+            long row = (long)e * a.Hidden + c;
+            float y = 0f;
+            for (int k = lane; k < chunks; k += ws) y += fmt.Chunk(a.W2v, row * chunks + k).Dot(a.Actv, p * actRow + 2 * k);
+            o += a.Weights[p] * Reduce.WarpSum(y);
+        }
+        if (lane == 0) a.Out[(long)t * a.Hidden + c] = o;
+    }
+
     /// <summary>out[t, c] = Σ_j weights[t, j] · y[t·P + j, c], skipping ids outside the set (already flagged by Align).</summary>
     public static void Combine(MoeArgs a)
     {
