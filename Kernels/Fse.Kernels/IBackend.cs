@@ -46,6 +46,16 @@ public interface IBackend : IDisposable
     /// <summary>Row-wise RMSNorm over the last dimension: <c>x/rms(x)·w</c>, or <c>·(1+w)</c> when <paramref name="unitOffset"/>.</summary>
     void RmsNorm(Tensor x, Tensor weight, Tensor output, float eps, bool unitOffset);
 
+    /// <summary>
+    /// residual += delta, then output = RmsNorm(residual) as <see cref="RmsNorm"/> computes it: a decoder layer's residual
+    /// update and the norm that follows it, in one op where a backend fuses them.
+    /// </summary>
+    void AddRmsNorm(Tensor residual, Tensor delta, Tensor weight, Tensor output, float eps, bool unitOffset)
+    {
+        Add(residual, delta, residual);
+        RmsNorm(residual, weight, output, eps, unitOffset);
+    }
+
     /// <summary>output = a + b (output may alias a or b).</summary>
     void Add(Tensor a, Tensor b, Tensor output);
 

@@ -102,6 +102,36 @@ public abstract partial class BackendContract
         Assert.True(MaxAbsDiff(Download(b, o), want) < 1e-5);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AddRmsNormUpdatesTheResidualAndNormalisesIt(bool unitOffset)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(32);
+        int rows = 3, d = 40;
+        var r = Random(rng, rows * d, 2f);
+        var delta = Random(rng, rows * d);
+        var w = Random(rng, d);
+        using var rt = b.Upload(r, rows, d);
+        using var dt = b.Upload(delta, rows, d);
+        using var wt = b.Upload(w, d);
+        using var o = b.Empty(DType.F32, rows, d);
+        b.AddRmsNorm(rt, dt, wt, o, 1e-6f, unitOffset);
+        var sum = new double[rows * d];
+        for (int i = 0; i < sum.Length; i++) sum[i] = (double)r[i] + delta[i];
+        var want = new double[rows * d];
+        for (int row = 0; row < rows; row++)
+        {
+            double ms = 0;
+            for (int i = 0; i < d; i++) ms += sum[row * d + i] * sum[row * d + i];
+            double inv = 1 / Math.Sqrt(ms / d + 1e-6);
+            for (int i = 0; i < d; i++) want[row * d + i] = sum[row * d + i] * inv * (unitOffset ? 1 + w[i] : w[i]);
+        }
+        Assert.True(MaxAbsDiff(Download(b, rt), sum) < 1e-6);
+        Assert.True(MaxAbsDiff(Download(b, o), want) < 1e-5);
+    }
+
     /// <summary>
     /// An empty tensor has its shape and takes an op's whole output, also when its buffer is a reused one that held
     /// other values (on a device pool), and uploads queued one after another each land in their own tensor.

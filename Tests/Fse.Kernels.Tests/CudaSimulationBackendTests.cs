@@ -58,6 +58,7 @@ public sealed class BorrowedBackend(IBackend inner) : IBackend
     public void Embedding(Tensor ids, Tensor table, Tensor output) => inner.Embedding(ids, table, output);
     public void RmsNorm(Tensor x, Tensor weight, Tensor output, float eps, bool unitOffset) => inner.RmsNorm(x, weight, output, eps, unitOffset);
     public void Add(Tensor a, Tensor b, Tensor output) => inner.Add(a, b, output);
+    public void AddRmsNorm(Tensor residual, Tensor delta, Tensor weight, Tensor output, float eps, bool unitOffset) => inner.AddRmsNorm(residual, delta, weight, output, eps, unitOffset);
     public void MatMul(Tensor x, Tensor weight, Tensor? bias, Tensor output) => inner.MatMul(x, weight, bias, output);
     public void SiluMul(Tensor gate, Tensor up, Tensor output) => inner.SiluMul(gate, up, output);
     public void SigmoidMul(Tensor x, Tensor gate, Tensor output) => inner.SigmoidMul(x, gate, output);

@@ -238,6 +238,20 @@ public sealed unsafe partial class CudaBackend : IBackend
         _k.RmsNorm(Rows(rows, Warps(_group)), xs, w, o, d, eps, unitOffset ? 1 : 0);
     }
 
+    public void AddRmsNorm(Tensor residual, Tensor delta, Tensor weight, Tensor output, float eps, bool unitOffset)
+    {
+        var r = T(residual).F32;
+        var dl = T(delta).F32;
+        var w = T(weight).F32;
+        var o = T(output).F32;
+        int d = checked((int)weight.ElementCount);
+        if (residual.Dim(-1) != d || output.ElementCount != residual.ElementCount || delta.ElementCount != residual.ElementCount)
+            throw Shapes("AddRmsNorm", residual, delta, weight, output);
+        int rows = checked((int)(residual.ElementCount / d));
+        if (rows == 0) return;
+        _k.AddRmsNorm(Rows(rows, Warps(_group)), r, dl, w, o, d, eps, unitOffset ? 1 : 0);
+    }
+
     public void Add(Tensor a, Tensor b, Tensor output)
     {
         if (a.ElementCount != b.ElementCount || a.ElementCount != output.ElementCount) throw Shapes("Add", a, b, output);

@@ -27,7 +27,7 @@ public sealed record CudaBackendOptions
     /// Up to this many tokens the grouped expert pass skips the alignment: two launches, gate/up per (token, slot) and
     /// down with the weighted combine per token (each expert's weights read once per token that picked it).
     /// </summary>
-    public int MoeDirectMaxTokens { get; init; } = 2;
+    public int MoeDirectMaxTokens { get; init; } = 4;
 
     /// <summary>
     /// From this many tokens on, BF16 grouped experts run as batched cuBLAS GEMMs over tiles of pairs of one expert

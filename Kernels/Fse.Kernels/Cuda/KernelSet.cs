@@ -36,6 +36,7 @@ internal sealed class KernelSet
             L<ArrayView<int>, ArrayView<byte>, ArrayView<float>, int, int, int, ArrayView<int>>(ElementwiseKernels.Embedding<Bf16Weights>));
         Rope = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(ElementwiseKernels.Rope);
         RmsNorm = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(NormKernels.RmsNorm);
+        AddRmsNorm = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(NormKernels.AddRmsNorm);
         QueryKeyL2 = L<ArrayView<float>, int, int, int, float>(NormKernels.QueryKeyL2);
         GatedRmsNorm = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(NormKernels.GatedRmsNorm);
         Gemv = new(L<MatMulArgs>(MatMulKernels.Gemv<F32Weights>), L<MatMulArgs>(MatMulKernels.Gemv<F16Weights>), L<MatMulArgs>(MatMulKernels.Gemv<Bf16Weights>));
@@ -77,6 +78,7 @@ internal sealed class KernelSet
     public ByWeight<Action<KernelConfig, ArrayView<int>, ArrayView<byte>, ArrayView<float>, int, int, int, ArrayView<int>>> Embedding { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> Rope { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> RmsNorm { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> AddRmsNorm { get; }
     public Action<KernelConfig, ArrayView<float>, int, int, int, float> QueryKeyL2 { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> GatedRmsNorm { get; }
     public ByWeight<Action<KernelConfig, MatMulArgs>> Gemv { get; }

@@ -95,6 +95,9 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
 
     public void Add(Tensor a, Tensor b, Tensor output) => Time("Add", () => inner.Add(a, b, output));
 
+    public void AddRmsNorm(Tensor residual, Tensor delta, Tensor weight, Tensor output, float eps, bool unitOffset) =>
+        Time("AddRmsNorm", () => inner.AddRmsNorm(residual, delta, weight, output, eps, unitOffset));
+
     public void MatMul(Tensor x, Tensor weight, Tensor? bias, Tensor output) =>
         Time($"MatMul {weight.Dim(0)}x{weight.Dim(-1)} {weight.DType}, T={x.Rows}", () => inner.MatMul(x, weight, bias, output));
 

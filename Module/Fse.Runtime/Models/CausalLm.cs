@@ -84,7 +84,9 @@ public sealed class CausalLm : IDisposable
         var ids = s.Own(Backend.Upload(tokenIds, t));
         var x = s.F32(t, h);
         Backend.Embedding(ids, _embed, x);
-        foreach (var layer in _layers) layer.Forward(x, batch, state, s, observer);
+        Tensor? pending = null;
+        foreach (var layer in _layers) pending = layer.Forward(x, pending, batch, state, s, observer);
+        if (pending is not null) Backend.Add(x, pending, x);
         if (logitRows.Length == 0) return;
         var rows = s.Own(Backend.Upload(logitRows, logitRows.Length));
         var picked = s.F32(logitRows.Length, h);

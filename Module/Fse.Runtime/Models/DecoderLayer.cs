@@ -37,21 +37,25 @@ internal sealed class DecoderLayer
     public DenseMlp? Mlp { get; }
     public MoeBlock? Moe { get; }
 
-    /// <summary>residual [T, H] is updated in place.</summary>
-    public void Forward(Tensor residual, SequenceBatch batch, ModelState state, Scratch s, IRoutingObserver? observer)
+    /// <summary>
+    /// residual [T, H] is updated in place, except for the layer's last term: the feed-forward output is returned, to be
+    /// added by the next layer together with its input norm (<see cref="IBackend.AddRmsNorm"/>) or by the caller.
+    /// <paramref name="pending"/> is the previous layer's such output (null for the first layer).
+    /// </summary>
+    public Tensor Forward(Tensor residual, Tensor? pending, SequenceBatch batch, ModelState state, Scratch s, IRoutingObserver? observer)
     {
         var b = s.Backend;
         int t = batch.TokenCount, h = _c.HiddenSize;
         float eps = (float)_c.RmsNormEps;
         var normed = s.F32(t, h);
         var mixed = s.F32(t, h);
-        b.RmsNorm(residual, _inputNorm, normed, eps, _c.ZeroCenteredNorm);
+        if (pending is null) b.RmsNorm(residual, _inputNorm, normed, eps, _c.ZeroCenteredNorm);
+        else b.AddRmsNorm(residual, pending, _inputNorm, normed, eps, _c.ZeroCenteredNorm);
         if (Attention is not null) Attention.Forward(normed, mixed, batch, state.Keys[_index]!, state.Values[_index]!, s);
         else Linear!.Forward(normed, mixed, batch, state.ConvStates[_index]!, state.RecurrentStates[_index]!, s);
-        b.Add(residual, mixed, residual);
-        b.RmsNorm(residual, _postNorm, normed, eps, _c.ZeroCenteredNorm);
+        b.AddRmsNorm(residual, mixed, _postNorm, normed, eps, _c.ZeroCenteredNorm);
         if (Moe is not null) Moe.Forward(normed, mixed, s, observer);
         else Mlp!.Forward(normed, mixed, s);
-        b.Add(residual, mixed, residual);
+        return mixed;
     }
 }

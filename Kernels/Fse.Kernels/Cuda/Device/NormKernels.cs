@@ -22,6 +22,24 @@ public static class NormKernels
             o[b + i] = x[b + i] * inv * (unitOffset != 0 ? 1f + w[i] : w[i]);
     }
 
+    /// <summary>r += d, then o = r/rms(r)·w (or ·(1+w)); one group per row, each thread normalising the values it added.</summary>
+    public static void AddRmsNorm(ArrayView<float> r, ArrayView<float> d, ArrayView<float> w, ArrayView<float> o, int width, float eps, int unitOffset)
+    {
+        var scratch = SharedMemory.GetDynamic<float>();
+        long b = (long)Grid.IdxX * width;
+        float ss = 0f;
+        for (int i = Group.IdxX; i < width; i += Group.DimX)
+        {
+            float v = r[b + i] + d[b + i];
+            r[b + i] = v;
+            ss += v * v;
+        }
+        ss = Reduce.GroupSum(ss, scratch);
+        float inv = 1f / ILGPU.Algorithms.XMath.Sqrt(ss / width + eps);
+        for (int i = Group.IdxX; i < width; i += Group.DimX)
+            o[b + i] = r[b + i] * inv * (unitOffset != 0 ? 1f + w[i] : w[i]);
+    }
+
     /// <summary>
     /// L2 norm of each q and k head of the conv output (eps 1e-6 inside the root), q also scaled by 1/sqrt(dk), in place.
     /// One group per (token, head of the 2·keyHeads q|k heads).
