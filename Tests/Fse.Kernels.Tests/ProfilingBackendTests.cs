@@ -3,6 +3,7 @@ using Fse.Kernels.Profiling;
 
 namespace Fse.Kernels.Tests;
 
+[Collection(CpuAcceleratorCollection.Name)]
 public sealed class ProfilingBackendTests
 {
     [Fact]
