@@ -3,7 +3,6 @@ using Fse.Kernels.Cuda;
 namespace Fse.Kernels.Tests;
 
 /// <summary>The CUDA backend's pool of freed device buffers, on ILGPU's CPU accelerator.</summary>
-[Collection(CpuAcceleratorCollection.Name)]
 public sealed class BufferPoolTests(CudaSimulationFixture fixture) : IClassFixture<CudaSimulationFixture>
 {
     [Fact]

@@ -10,19 +10,7 @@ public sealed class CudaSimulationFixture : IDisposable
     public void Dispose() => Backend.Dispose();
 }
 
-/// <summary>
-/// The test classes that run kernels on ILGPU's CPU accelerator run one at a time: with three or more accelerators
-/// executing kernels at once beside the rest of the suite, results were wrong in about one full run in twenty on the
-/// two-core machine, in kernels that are exact when run alone (25 runs of the simulation classes by themselves: no failure).
-/// </summary>
-[CollectionDefinition(Name)]
-public sealed class CpuAcceleratorCollection
-{
-    public const string Name = "ILGPU CPU accelerator";
-}
-
 /// <summary>The contract on the CUDA backend's kernels, run by ILGPU's CPU accelerator (no GPU needed).</summary>
-[Collection(CpuAcceleratorCollection.Name)]
 public sealed class CudaSimulationBackendTests(CudaSimulationFixture fixture) : BackendContract, IClassFixture<CudaSimulationFixture>
 {
     protected override IBackend CreateBackend() => new BorrowedBackend(fixture.Backend);
@@ -48,7 +36,6 @@ public sealed class CudaSimulationAlternateFixture : IDisposable
 }
 
 /// <summary>The contract again on the kernels' other paths: the tiled matmul for every token count and partitioned (flash-decoding) attention.</summary>
-[Collection(CpuAcceleratorCollection.Name)]
 public sealed class CudaSimulationAlternatePathsTests(CudaSimulationAlternateFixture fixture) : BackendContract, IClassFixture<CudaSimulationAlternateFixture>
 {
     protected override IBackend CreateBackend() => new BorrowedBackend(fixture.Backend);

@@ -3,7 +3,6 @@ using Fse.Kernels.Profiling;
 
 namespace Fse.Kernels.Tests;
 
-[Collection(CpuAcceleratorCollection.Name)]
 public sealed class ProfilingBackendTests
 {
     [Fact]
