@@ -15,7 +15,7 @@ public sealed record OpTiming(string Op, int Calls, double TotalMs, double HostM
 }
 
 /// <summary>
-/// Wraps a backend and times every op. On the CUDA backend the time is the op's device time, between two events
+/// Wraps a backend and times every op. On a CUDA device the time is the op's device time, between two events
 /// recorded on the stream around it, and the ops run asynchronously as usual (the events cost host time, so a step
 /// under the profiler may take longer). Elsewhere each op is timed to completion: it is followed by
 /// <see cref="IBackend.Synchronize"/>, so the time includes one launch-and-wait. For finding where a step's time goes,
@@ -32,7 +32,7 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     public long? MemoryBytes => inner.MemoryBytes;
 
     /// <summary>Whether op times are device times from stream events (CUDA) rather than host times to completion.</summary>
-    public bool DeviceTimes => inner is CudaBackend;
+    public bool DeviceTimes => inner is CudaBackend { SupportsMarkers: true };
 
     /// <summary>Op totals so far, the most expensive first (waits for the device on CUDA).</summary>
     public IReadOnlyList<OpTiming> Timings
@@ -127,7 +127,7 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
 
     private void Time(string op, Action run)
     {
-        if (inner is CudaBackend cuda)
+        if (inner is CudaBackend { SupportsMarkers: true } cuda)
         {
             var start = cuda.AddMarker();
             _clock.Restart();
