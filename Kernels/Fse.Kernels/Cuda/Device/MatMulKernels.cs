@@ -145,15 +145,20 @@ public static class MatMulKernels
     /// <summary>x split into bf16 terms whose sum is x to ~8·terms bits, for cuBLAS bf16 GEMMs with F32 accumulation: term i of row t at [(i·T + t)·K].</summary>
     public static void SplitBf16(ArrayView<float> x, ArrayView<ushort> terms, int n, int count)
     {
-        for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
+        for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX) WriteBf16Terms(terms, i, n, count, x[i]);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> as <paramref name="count"/> bf16 terms whose sum approximates it (each the rounding
+    /// of what the previous ones left), term j at <paramref name="first"/> + j·<paramref name="stride"/>.
+    /// </summary>
+    public static void WriteBf16Terms(ArrayView<ushort> terms, long first, long stride, int count, float value)
+    {
+        for (int j = 0; j < count; j++)
         {
-            float rest = x[i];
-            for (int j = 0; j < count; j++)
-            {
-                ushort h = ToBf16(rest);
-                terms[(long)j * n + i] = h;
-                rest -= Interop.IntAsFloat((uint)h << 16);
-            }
+            ushort h = ToBf16(value);
+            terms[first + j * stride] = h;
+            value -= Interop.IntAsFloat((uint)h << 16);
         }
     }
 

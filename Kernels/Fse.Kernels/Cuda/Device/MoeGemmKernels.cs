@@ -50,13 +50,8 @@ public static class MoeGemmKernels
             long i = idx / ((long)rows * h);
             int rem = (int)(idx - i * rows * h), r = rem / h, k = rem - r * h;
             int tile = g.FirstTile + (int)i, start = a.TileStart[tile];
-            float rest = r < PairsIn(a, tile, rows) ? a.X[(long)(a.Sorted[start + r] / a.PerToken) * h + k] : 0f;
-            for (int j = 0; j < g.Terms; j++)
-            {
-                ushort b = MatMulKernels.ToBf16(rest);
-                g.XSplit[((i * g.Terms + j) * rows + r) * h + k] = b;
-                rest -= Interop.IntAsFloat((uint)b << 16);
-            }
+            float x = r < PairsIn(a, tile, rows) ? a.X[(long)(a.Sorted[start + r] / a.PerToken) * h + k] : 0f;
+            MatMulKernels.WriteBf16Terms(g.XSplit, (i * g.Terms * rows + r) * h + k, (long)rows * h, g.Terms, x);
         }
     }
 
@@ -77,13 +72,7 @@ public static class MoeGemmKernels
                 gate += g.C1[o];
                 up += g.C1[o + w];
             }
-            float rest = Reduce.Silu(gate) * up;
-            for (int j = 0; j < g.Terms; j++)
-            {
-                ushort b = MatMulKernels.ToBf16(rest);
-                g.ActSplit[((i * g.Terms + j) * rows + r) * w + c] = b;
-                rest -= Interop.IntAsFloat((uint)b << 16);
-            }
+            MatMulKernels.WriteBf16Terms(g.ActSplit, (i * g.Terms * rows + r) * w + c, (long)rows * w, g.Terms, Reduce.Silu(gate) * up);
         }
     }
 
