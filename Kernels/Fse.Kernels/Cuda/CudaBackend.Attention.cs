@@ -72,7 +72,7 @@ public sealed partial class CudaBackend
         {
             int warps = Warps(_group);
             _k.Attend(Rows(checked(jobs * parts), hd + warps * hd + 2 * warps), args);
-            if (parts > 1) _k.AttendCombine(Rows(jobs, parts + Warps(_group)), args);
+            if (parts > 1) _k.AttendCombine(Rows(jobs, parts + warps), args);
         }
         foreach (var (first, count) in dense.Spans) DenseAttention(args, first, count);
     }

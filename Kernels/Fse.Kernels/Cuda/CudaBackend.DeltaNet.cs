@@ -40,8 +40,7 @@ public sealed partial class CudaBackend
         if (inRegisters)
         {
             long columnsInAll = (long)batch.SequenceCount * nv * dv;
-            int perGroup = warps;
-            _k.DeltaRuleWarp(new KernelConfig(checked((int)((columnsInAll + perGroup - 1) / perGroup)), _group), args);
+            _k.DeltaRuleWarp(new KernelConfig(checked((int)((columnsInAll + warps - 1) / warps)), _group), args);
         }
         else
         {

@@ -101,11 +101,11 @@ public sealed unsafe partial class CudaBackend
             Tokens = tokens, PerToken = perToken, Slots = set.Slots, Hidden = hidden, Width = width, TileRows = tileRows, MaxTiles = maxTiles,
             Vector = hidden % 8 == 0 && width % 8 == 0 && xs.Aligned16 ? 1 : 0, Status = _status.View,
         };
-        int warpsPerGroup = Warps(_group);
+        int warps = Warps(_group);
         if (!gemm && args.Vector != 0 && tokens <= Options.MoeDirectMaxTokens)
         {
-            _k.MoeGateUpDirect[set.DType](new KernelConfig(checked(pairs * ((width + warpsPerGroup - 1) / warpsPerGroup)), _group), args);
-            _k.MoeDownCombineDirect[set.DType](new KernelConfig(checked(tokens * ((hidden + warpsPerGroup - 1) / warpsPerGroup)), _group), args);
+            _k.MoeGateUpDirect[set.DType](new KernelConfig(checked(pairs * ((width + warps - 1) / warps)), _group), args);
+            _k.MoeDownCombineDirect[set.DType](new KernelConfig(checked(tokens * ((hidden + warps - 1) / warps)), _group), args);
             return;
         }
         int alignGroup = Math.Min(256, _acc.MaxNumThreadsPerGroup);
@@ -113,7 +113,6 @@ public sealed unsafe partial class CudaBackend
         if (gemm) ExpertGemms(set, args);
         else
         {
-            int warps = Warps(_group);
             _k.MoeGateUp[set.DType](new KernelConfig(checked(maxTiles * ((width + warps - 1) / warps)), _group), args);
             _k.MoeDown[set.DType](new KernelConfig(checked(maxTiles * ((hidden + warps - 1) / warps)), _group), args);
         }

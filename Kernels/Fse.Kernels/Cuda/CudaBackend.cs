@@ -136,8 +136,6 @@ public sealed unsafe partial class CudaBackend : IBackend
     /// <summary>Device allocations served from the buffer pool so far.</summary>
     public long PooledAllocations => _pool.Reused;
 
-    internal BufferPool Pool => _pool;
-
     /// <summary>Takes back a tensor's buffer: into the pool while this backend lives, freed after.</summary>
     internal void Release(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
     {

@@ -27,7 +27,6 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     private readonly List<(string Op, ProfilingMarker Start, ProfilingMarker End, long HostTicks)> _pending = [];
     private readonly Stopwatch _clock = new();
 
-    public IBackend Inner => inner;
     public string Name => inner.Name;
     public long? MemoryBytes => inner.MemoryBytes;
 

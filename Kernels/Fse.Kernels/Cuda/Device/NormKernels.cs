@@ -8,7 +8,6 @@ public static class NormKernels
     /// <summary>o = x/rms(x)·w, or ·(1+w) when <paramref name="unitOffset"/> ≠ 0. o may alias x.</summary>
     public static void RmsNorm(ArrayView<float> x, ArrayView<float> w, ArrayView<float> o, int width, float eps, int unitOffset)
     {
-        var scratch = SharedMemory.GetDynamic<float>();
         long b = (long)Grid.IdxX * width;
         float ss = 0f;
         for (int i = Group.IdxX; i < width; i += Group.DimX)
@@ -16,16 +15,12 @@ public static class NormKernels
             float v = x[b + i];
             ss += v * v;
         }
-        ss = Reduce.GroupSum(ss, scratch);
-        float inv = 1f / ILGPU.Algorithms.XMath.Sqrt(ss / width + eps);
-        for (int i = Group.IdxX; i < width; i += Group.DimX)
-            o[b + i] = x[b + i] * inv * (unitOffset != 0 ? 1f + w[i] : w[i]);
+        ScaleRow(x, w, o, b, width, ss, eps, unitOffset);
     }
 
     /// <summary>r += d, then o = r/rms(r)·w (or ·(1+w)); one group per row, each thread normalising the values it added.</summary>
     public static void AddRmsNorm(ArrayView<float> r, ArrayView<float> d, ArrayView<float> w, ArrayView<float> o, int width, float eps, int unitOffset)
     {
-        var scratch = SharedMemory.GetDynamic<float>();
         long b = (long)Grid.IdxX * width;
         float ss = 0f;
         for (int i = Group.IdxX; i < width; i += Group.DimX)
@@ -34,10 +29,19 @@ public static class NormKernels
             r[b + i] = v;
             ss += v * v;
         }
-        ss = Reduce.GroupSum(ss, scratch);
+        ScaleRow(r, w, o, b, width, ss, eps, unitOffset);
+    }
+
+    /// <summary>
+    /// The second half of both RMSNorms: the group sums its threads' squares <paramref name="squares"/>, then writes
+    /// o = x/rms(x)·w (or ·(1+w)) for row <paramref name="b"/>. Shared: one float per warp.
+    /// </summary>
+    private static void ScaleRow(ArrayView<float> x, ArrayView<float> w, ArrayView<float> o, long b, int width, float squares, float eps, int unitOffset)
+    {
+        float ss = Reduce.GroupSum(squares, SharedMemory.GetDynamic<float>());
         float inv = 1f / ILGPU.Algorithms.XMath.Sqrt(ss / width + eps);
         for (int i = Group.IdxX; i < width; i += Group.DimX)
-            o[b + i] = r[b + i] * inv * (unitOffset != 0 ? 1f + w[i] : w[i]);
+            o[b + i] = x[b + i] * inv * (unitOffset != 0 ? 1f + w[i] : w[i]);
     }
 
     /// <summary>
