@@ -360,6 +360,16 @@ public abstract partial class BackendContract
         int t = 9, e = 12, k = 4;
         var logits = Random(rng, t * (e + shared), 4f);
         logits[0] = logits[1];   // a tie in token 0: the lower index must win
+        CheckSoftmaxRouting(b, logits, t, e, k, shared, renormalize);
+    }
+
+    /// <summary>
+    /// Routes <paramref name="logits"/> [t, e + shared] with <see cref="IBackend.RouteSoftmax"/> and checks every token
+    /// against the float64 rule: the top-k of the softmax over the first e columns (ties: the lower index), their
+    /// weights (renormalised when asked), then the shared slots with their sigmoid gates. Returns the ids.
+    /// </summary>
+    private static int[] CheckSoftmaxRouting(IBackend b, float[] logits, int t, int e, int k, int shared, bool renormalize)
+    {
         using var lt = b.Upload(logits, t, e + shared);
         using var ids = b.Allocate(DType.I32, t, k + shared);
         using var w = b.Allocate(DType.F32, t, k + shared);
@@ -383,6 +393,7 @@ public abstract partial class BackendContract
                 Assert.Equal(Sigmoid(logits[i * (e + shared) + e + s]), gotW[i * (k + shared) + k + s], 1e-5);
             }
         }
+        return gotIds;
     }
 
     [Theory]
