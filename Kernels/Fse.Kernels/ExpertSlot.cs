@@ -2,9 +2,10 @@ namespace Fse.Kernels;
 
 /// <summary>
 /// One slot of an MoE layer's grouped expert weights: a SwiGLU MLP <c>down · (silu(gate·x) ⊙ up·x)</c> with
-/// gate, up [width, hidden] and down [hidden, width]. Under FSE the shared expert fills extra slots like these.
+/// gate, up [width, hidden] and down [hidden, width]. Under FSE the shared expert fills extra slots like these. Each
+/// matrix is host bytes or a random draw the backend makes in place (<see cref="WeightTensor"/>).
 /// </summary>
-public readonly record struct ExpertSlot(HostTensor Gate, HostTensor Up, HostTensor Down)
+public readonly record struct ExpertSlot(WeightTensor Gate, WeightTensor Up, WeightTensor Down)
 {
     /// <summary>Checks that every slot has gate/up [width, hidden] and down [hidden, width] of one float dtype; returns the sizes.</summary>
     public static (int Width, int Hidden, DType DType) CheckUniform(IReadOnlyList<ExpertSlot> slots)

@@ -27,6 +27,16 @@ public interface IBackend : IDisposable
     /// <summary>A device copy (or, on the CPU, possibly a zero-copy view) of host data in its own dtype.</summary>
     Tensor Upload(HostTensor source);
 
+    /// <summary>
+    /// A tensor holding <paramref name="source"/>'s values, drawn in the backend's own memory (on a device, by a kernel: the
+    /// values never exist in host memory), bit for bit what <see cref="RandomMatrix.WriteTo"/> writes. Its shape is
+    /// <paramref name="shape"/> (of the same element count and last dimension) or [rows, cols].
+    /// </summary>
+    Tensor Upload(RandomMatrix source, int[]? shape = null);
+
+    /// <summary>A weight from host bytes or drawn in place, in its dtype and shape.</summary>
+    Tensor Upload(WeightTensor source) => source.Random is { } r ? Upload(r, source.Shape) : Upload(source.Host);
+
     Tensor Upload(ReadOnlySpan<float> data, params int[] shape);
 
     Tensor Upload(ReadOnlySpan<int> data, params int[] shape);

@@ -49,6 +49,7 @@ public sealed class BorrowedBackend(IBackend inner) : IBackend
     public Tensor Allocate(DType dtype, params int[] shape) => inner.Allocate(dtype, shape);
     public Tensor Empty(DType dtype, params int[] shape) => inner.Empty(dtype, shape);
     public Tensor Upload(HostTensor source) => inner.Upload(source);
+    public Tensor Upload(RandomMatrix source, int[]? shape = null) => inner.Upload(source, shape);
     public Tensor Upload(ReadOnlySpan<float> data, params int[] shape) => inner.Upload(data, shape);
     public Tensor Upload(ReadOnlySpan<int> data, params int[] shape) => inner.Upload(data, shape);
     public void Download(Tensor source, Span<float> destination) => inner.Download(source, destination);

@@ -107,8 +107,23 @@ public sealed unsafe partial class CpuBackend
     public ExpertSet CreateExpertSet(IReadOnlyList<ExpertSlot> slots)
     {
         var (width, hidden, _) = ExpertSlot.CheckUniform(slots);
-        var list = slots.Select(s => (CpuTensor.View(s.Gate), CpuTensor.View(s.Up), CpuTensor.View(s.Down))).ToList();
-        return new CpuExpertSet(list, hidden, width);
+        var made = new List<CpuTensor>();
+        CpuTensor Weight(WeightTensor w)
+        {
+            var t = w.Random is { } r ? (CpuTensor)Upload(r, w.Shape) : CpuTensor.View(w.Host);
+            made.Add(t);
+            return t;
+        }
+        try
+        {
+            var list = slots.Select(s => (Weight(s.Gate), Weight(s.Up), Weight(s.Down))).ToList();
+            return new CpuExpertSet(list, hidden, width);
+        }
+        catch
+        {
+            foreach (var t in made) t.Dispose();
+            throw;
+        }
     }
 
     public void MoeExperts(Tensor x, Tensor ids, Tensor weights, ExpertSet experts, Tensor output)
@@ -158,11 +173,21 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>The slots' matrices: views of a checkpoint (disposing them frees nothing) or drawn ones it owns.</summary>
     private sealed class CpuExpertSet(List<(CpuTensor Gate, CpuTensor Up, CpuTensor Down)> weights, int hidden, int width)
         : ExpertSet(weights.Count, hidden, width)
     {
         public List<(CpuTensor Gate, CpuTensor Up, CpuTensor Down)> Weights { get; } = weights;
 
-        public override void Dispose() { }
+        public override void Dispose()
+        {
+            foreach (var (g, u, d) in Weights)
+            {
+                g.Dispose();
+                u.Dispose();
+                d.Dispose();
+            }
+            Weights.Clear();
+        }
     }
 }

@@ -17,6 +17,21 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public Tensor Upload(HostTensor source) => CpuTensor.View(source);
 
+    public Tensor Upload(RandomMatrix source, int[]? shape = null)
+    {
+        var t = CpuTensor.Allocate(source.DType, new WeightTensor(source, shape).Shape);
+        try
+        {
+            source.WriteTo(new Span<byte>(t.Data, checked((int)(t.ElementCount * t.DType.Size()))));
+            return t;
+        }
+        catch
+        {
+            t.Dispose();
+            throw;
+        }
+    }
+
     public Tensor Upload(ReadOnlySpan<float> data, params int[] shape)
     {
         var t = CpuTensor.Allocate(DType.F32, shape);

@@ -161,6 +161,9 @@ public sealed unsafe partial class CudaBackend
 
     private static ArrayView<U4> Vectors(MemoryBuffer1D<byte, Stride1D.Dense> buffer) => ((ArrayView<byte>)buffer.View).SubView(0, buffer.Length & ~15L).Cast<U4>();
 
-    private static void CopyIn(ArrayView<byte> target, HostTensor source) =>
-        target.CopyFromCPU(ref Unsafe.AsRef<byte>((void*)source.Data), source.ByteLength);
+    private void CopyIn(ArrayView<byte> target, WeightTensor source)
+    {
+        if (source.Random is { } r) Draw(target, r);
+        else target.CopyFromCPU(ref Unsafe.AsRef<byte>((void*)source.Host.Data), source.Host.ByteLength);
+    }
 }

@@ -165,6 +165,35 @@ public sealed unsafe partial class CudaBackend : IBackend
         return t;
     }
 
+    public Tensor Upload(RandomMatrix source, int[]? shape = null)
+    {
+        Enter();
+        var t = CudaTensor.Allocate(this, _pool, source.DType, new WeightTensor(source, shape).Shape, exact: true);
+        Draw(t.View, source);
+        return t;
+    }
+
+    /// <summary>Queues the kernels that draw <paramref name="source"/> into <paramref name="target"/>, one launch per block of rows.</summary>
+    private void Draw(ArrayView<byte> target, RandomMatrix source)
+    {
+        int size = source.DType.Size(), code = source.DType switch { DType.F32 => 0, DType.F16 => 1, _ => 2 };
+        long row = 0;
+        foreach (var p in source.Parts)
+        {
+            long n = (long)p.Rows * source.Cols;
+            if (n > 0)
+            {
+                _k.RandomNormal(Linear(n), new RandomArgs
+                {
+                    Output = target.SubView(row * source.Cols * size, n * size),
+                    Key = p.Key, Scale = p.Scale, Offset = p.Offset, Stride = p.Stride,
+                    Rows = p.Rows, Cols = source.Cols, ValidRows = p.ValidRows, ValidCols = p.ValidCols, DType = code,
+                });
+            }
+            row += p.Rows;
+        }
+    }
+
     public Tensor Upload(ReadOnlySpan<float> data, params int[] shape)
     {
         Enter();

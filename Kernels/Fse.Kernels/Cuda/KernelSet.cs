@@ -66,6 +66,7 @@ internal sealed class KernelSet
         MoeGatherSplit = L<MoeGemmArgs>(MoeGemmKernels.GatherSplit);
         MoeSiluSplit = L<MoeGemmArgs>(MoeGemmKernels.SiluSplit);
         MoeScatterY = L<MoeGemmArgs>(MoeGemmKernels.ScatterY);
+        RandomNormal = L<RandomArgs>(RandomKernels.Normal);
     }
 
     /// <summary>The kernel methods in load order (the PTX compile test walks them).</summary>
@@ -108,6 +109,7 @@ internal sealed class KernelSet
     public Action<KernelConfig, MoeGemmArgs> MoeGatherSplit { get; }
     public Action<KernelConfig, MoeGemmArgs> MoeSiluSplit { get; }
     public Action<KernelConfig, MoeGemmArgs> MoeScatterY { get; }
+    public Action<KernelConfig, RandomArgs> RandomNormal { get; }
 
     private Action<KernelConfig, T1> L<T1>(Action<T1> k) where T1 : struct
     {

@@ -68,6 +68,8 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
 
     public Tensor Upload(HostTensor source) => inner.Upload(source);
 
+    public Tensor Upload(RandomMatrix source, int[]? shape = null) => inner.Upload(source, shape);
+
     public Tensor Upload(ReadOnlySpan<float> data, params int[] shape) => inner.Upload(data, shape);
 
     public Tensor Upload(ReadOnlySpan<int> data, params int[] shape)

@@ -22,7 +22,7 @@ internal sealed class FullAttention
         if (c.AttentionOutputGate)
         {
             // HF views q_proj's output as [heads, 2·headDim] = [query | gate] per head; split the rows once here.
-            var raw = w.Host(prefix + "q_proj.weight", 2 * q, h);
+            var raw = w.Weight(prefix + "q_proj.weight", 2 * q, h);
             var (queryRows, gateRows) = SplitInterleavedHeads(c.NumHeads, c.HeadDim);
             _q = w.GatherRows(raw, queryRows);
             _gate = w.GatherRows(raw, gateRows);

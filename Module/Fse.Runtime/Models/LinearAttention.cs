@@ -21,8 +21,8 @@ internal sealed class LinearAttention
         int keyDim = nk * dk, valueDim = nv * dv, channels = 2 * keyDim + valueDim, kernel = c.LinearConvKernelDim;
         var (qkvRows, zRows) = QkvzRows(nk, dk, nv, dv);
         var (bRows, aRows) = BaRows(nk, nv);
-        var qkvz = w.Host(prefix + "in_proj_qkvz.weight", 2 * keyDim + 2 * valueDim, h);
-        var ba = w.Host(prefix + "in_proj_ba.weight", 2 * nv, h);
+        var qkvz = w.Weight(prefix + "in_proj_qkvz.weight", 2 * keyDim + 2 * valueDim, h);
+        var ba = w.Weight(prefix + "in_proj_ba.weight", 2 * nv, h);
         _qkv = w.GatherRows(qkvz, qkvRows);
         _z = w.GatherRows(qkvz, zRows);
         _b = w.GatherRows(ba, bRows);

@@ -24,37 +24,37 @@ public static class MoeWeightPlan
         string sharedPrefix = prefix + (c.Scoring == RouterScoring.Softmax ? "shared_expert." : "shared_experts.");
         int sharedWidth = c.SharedExpertIntermediateSize;
         bool hasShared = sharedWidth > 0;
-        var gateHost = w.Host(prefix + "gate.weight", e, h);
+        var gateWeight = w.Weight(prefix + "gate.weight", e, h);
         Tensor? bias = c.Scoring == RouterScoring.SigmoidGrouped ? w.Vector(prefix + "gate.e_score_correction_bias", e) : null;
-        HostTensor? sharedGateHost = hasShared && c.SharedExpertGate ? w.Host(prefix + "shared_expert_gate.weight", 1, h) : null;
+        WeightTensor? sharedGateWeight = hasShared && c.SharedExpertGate ? w.Weight(prefix + "shared_expert_gate.weight", 1, h) : (WeightTensor?)null;
 
         if (fse == FseMode.On && hasShared)
         {
             int s = c.SharedExpertSlots;
-            var sg = w.Host(sharedPrefix + "gate_proj.weight", sharedWidth, h);
-            var su = w.Host(sharedPrefix + "up_proj.weight", sharedWidth, h);
-            var sd = w.Host(sharedPrefix + "down_proj.weight", h, sharedWidth);
+            var sg = w.Weight(sharedPrefix + "gate_proj.weight", sharedWidth, h);
+            var su = w.Weight(sharedPrefix + "up_proj.weight", sharedWidth, h);
+            var sd = w.Weight(sharedPrefix + "down_proj.weight", h, sharedWidth);
             for (int j = 0; j < s; j++)
             {
                 int start = j * width, count = Math.Min(width, sharedWidth - start);
                 slots.Add(new ExpertSlot(w.RowChunk(sg, start, count, width), w.RowChunk(su, start, count, width), w.ColumnChunk(sd, start, count, width)));
             }
-            Tensor routerWeight = sharedGateHost is { } g
-                ? w.ConcatRows([gateHost, .. Enumerable.Repeat(Cast(g, gateHost.DType, w), s)])
-                : w.Keep(w.Backend.Upload(gateHost));
+            Tensor routerWeight = sharedGateWeight is { } g
+                ? w.ConcatRows([gateWeight, .. Enumerable.Repeat(Cast(g, gateWeight.DType, w), s)])
+                : w.Keep(w.Backend.Upload(gateWeight));
             var experts = w.Backend.CreateExpertSet(slots);
             own(experts);
             if (options?.DropSharedExpertSlots == true)
-                return (new MoeRouter(c, w.Keep(w.Backend.Upload(gateHost)), bias, 0), new MoeRunner(experts, null, null));
+                return (new MoeRouter(c, w.Keep(w.Backend.Upload(gateWeight)), bias, 0), new MoeRunner(experts, null, null));
             return (new MoeRouter(c, routerWeight, bias, s), new MoeRunner(experts, null, null));
         }
         else
         {
             var experts = w.Backend.CreateExpertSet(slots);
             own(experts);
-            var router = new MoeRouter(c, w.Keep(w.Backend.Upload(gateHost)), bias, 0);
+            var router = new MoeRouter(c, w.Keep(w.Backend.Upload(gateWeight)), bias, 0);
             DenseMlp? shared = hasShared ? new DenseMlp(w, sharedPrefix, h, sharedWidth) : null;
-            Tensor? sharedGate = sharedGateHost is { } sgh ? w.Keep(w.Backend.Upload(sgh)) : null;
+            Tensor? sharedGate = sharedGateWeight is { } sgw ? w.Keep(w.Backend.Upload(sgw)) : null;
             return (router, new MoeRunner(experts, shared, sharedGate));
         }
     }
@@ -65,17 +65,18 @@ public static class MoeWeightPlan
         string per = $"{prefix}experts.{e}.";
         if (!w.Has(per + "gate_proj.weight") && w.Has(prefix + "experts.gate_up_proj"))
         {
-            var gateUp = w.Host(prefix + "experts.gate_up_proj", experts, 2 * width, h);
-            var down = w.Host(prefix + "experts.down_proj", experts, h, width);
+            var gateUp = w.Weight(prefix + "experts.gate_up_proj", experts, 2 * width, h);
+            var down = w.Weight(prefix + "experts.down_proj", experts, h, width);
             return new ExpertSlot(WeightLoader.SubTensor(gateUp, e, 0, width), WeightLoader.SubTensor(gateUp, e, width, width), WeightLoader.SubTensor(down, e, 0, h));
         }
-        return new ExpertSlot(w.Host(per + "gate_proj.weight", width, h), w.Host(per + "up_proj.weight", width, h), w.Host(per + "down_proj.weight", h, width));
+        return new ExpertSlot(w.Weight(per + "gate_proj.weight", width, h), w.Weight(per + "up_proj.weight", width, h), w.Weight(per + "down_proj.weight", h, width));
     }
 
     /// <summary>The shared gate row in the router's dtype (checkpoints may store it differently).</summary>
-    private static HostTensor Cast(HostTensor t, DType dtype, WeightLoader w)
+    private static WeightTensor Cast(WeightTensor weight, DType dtype, WeightLoader w)
     {
-        if (t.DType == dtype) return t;
+        if (weight.DType == dtype) return weight;
+        var t = w.Bytes(weight);
         var values = new float[t.ElementCount];
         WeightLoader.ToF32(t, values);
         return w.FromF32(values, dtype, t.Shape);

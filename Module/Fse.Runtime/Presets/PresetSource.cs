@@ -5,9 +5,12 @@ using Fse.Runtime.Weights;
 namespace Fse.Runtime.Presets;
 
 /// <summary>
-/// A preset's random-weight checkpoint made in native memory instead of files: each tensor is generated when it is
-/// first asked for, with exactly the values and dtype <see cref="PresetWriter"/> writes for the same preset, layer count,
-/// seed and dtype, and kept until the source is disposed (a backend may use it in place). Thread-safe.
+/// A preset's random-weight checkpoint without files: the values and dtype <see cref="PresetWriter"/> writes for the same
+/// preset, layer count, seed and dtype. Weight matrices (zero-mean normal draws) are offered as <see cref="RandomMatrix"/>
+/// descriptions through <see cref="TryGetWeight"/>, so a device backend draws them in its own memory and they never exist
+/// in host memory; <see cref="TryGet"/> generates a tensor in native memory when it is first asked for (norms, biases and
+/// other small tensors, or any tensor for callers that want bytes) and keeps it until the source is disposed (a backend
+/// may use it in place). Thread-safe.
 /// </summary>
 public sealed class PresetSource : ITensorSource, IDisposable
 {
@@ -45,36 +48,22 @@ public sealed class PresetSource : ITensorSource, IDisposable
         }
     }
 
-    /// <summary>
-    /// Generates every tensor now, many at once (the loader asks for tensors one by one, and one expert tensor is too small
-    /// to spread over the cores by itself): seconds instead of minutes for a 40 GB geometry on a many-core host.
-    /// </summary>
-    public void GenerateAll()
+    public bool TryGetWeight(string name, out WeightTensor tensor)
     {
-        var pending = new List<ExpectedTensor>();
-        lock (_gate)
+        tensor = default;
+        if (!_manifest.TryGetValue(name, out var expected)) return false;
+        var init = WeightInit.For(expected, Config);
+        var dtype = ToKernel(expected.DType ?? _dtype);
+        if (expected.Shape.Rank < 2 || init.Distribution != WeightDistribution.Normal || init.A != 0)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            pending.AddRange(_manifest.Values.Where(t => !_made.ContainsKey(t.Name)));
+            bool found = TryGet(name, out var host);
+            tensor = host;
+            return found;
         }
-        var made = new System.Collections.Concurrent.ConcurrentBag<(string Name, HostBuffer Buffer)>();
-        try
-        {
-            Parallel.ForEach(pending.OrderByDescending(t => t.ElementCount), t => made.Add((t.Name, Generate(t))));
-        }
-        catch
-        {
-            foreach (var (_, b) in made) b.Dispose();
-            throw;
-        }
-        lock (_gate)
-        {
-            foreach (var (name, buffer) in made)
-            {
-                if (_disposed || !_made.TryAdd(name, buffer)) buffer.Dispose();
-            }
-            ObjectDisposedException.ThrowIf(_disposed, this);
-        }
+        var shape = expected.Shape.Dims.Select(d => checked((int)d)).ToArray();
+        int cols = shape[^1], rows = checked((int)(expected.ElementCount / cols));
+        tensor = new WeightTensor(RandomMatrix.Whole(dtype, rows, cols, RandomWeights.TensorKey(_seed, name), CounterNormal.Scale(init.B)), shape);
+        return true;
     }
 
     public bool TryGet(string name, out HostTensor tensor)

@@ -1,4 +1,5 @@
 using System.Text;
+using Fse.Kernels;
 using Fse.Runtime.Checkpoints;
 
 namespace Fse.Runtime.Presets;
@@ -14,13 +15,10 @@ namespace Fse.Runtime.Presets;
 /// <item>LogUniform: <c>u = (r &gt;&gt; 40)·2⁻²⁴</c>, <c>value = (float)log(A + (B − A)·u)</c> (in double).</item>
 /// </list>
 /// SplitMix64(z): <c>z ^= z &gt;&gt; 30; z *= 0xBF58476D1CE4E5B9; z ^= z &gt;&gt; 27; z *= 0x94D049BB133111EB; z ^= z &gt;&gt; 31</c>.
+/// Zero-mean normal draws are <see cref="CounterNormal"/>'s, which backends reproduce in device memory.
 /// </summary>
 public static class RandomWeights
 {
-    private const ulong Golden = 0x9E3779B97F4A7C15UL;
-    private const double IrwinHallMean = 131070.0;
-    private static readonly double IrwinHallStd = Math.Sqrt((65536.0 * 65536.0 - 1) / 3);
-
     /// <summary>The key of a tensor for a seed: every value of the tensor depends only on this key and the element index.</summary>
     public static ulong TensorKey(int seed, string name)
     {
@@ -30,34 +28,29 @@ public static class RandomWeights
             hash ^= b;
             hash *= 0x100000001B3UL;
         }
-        return SplitMix64(hash ^ (uint)seed);
+        return CounterNormal.SplitMix64(hash ^ (uint)seed);
     }
 
     /// <summary>Writes elements [<paramref name="start"/>, start + destination.Length) of the tensor with key <paramref name="key"/>.</summary>
     public static void Fill(WeightInit init, ulong key, long start, Span<float> destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(start);
-        ulong state = key + (ulong)(start + 1) * Golden;
         switch (init.Distribution)
         {
             case WeightDistribution.Normal:
                 {
                     float mean = init.A;
-                    float scale = (float)(init.B / IrwinHallStd);
-                    for (int i = 0; i < destination.Length; i++, state += Golden)
-                    {
-                        ulong r = SplitMix64(state);
-                        long sum = (long)(r & 0xFFFF) + (long)((r >> 16) & 0xFFFF) + (long)((r >> 32) & 0xFFFF) + (long)(r >> 48);
-                        destination[i] = mean + (float)(sum - (long)IrwinHallMean) * scale;
-                    }
+                    float scale = CounterNormal.Scale(init.B);
+                    for (int i = 0; i < destination.Length; i++) destination[i] = mean + CounterNormal.Centered(key, start + i) * scale;
                     break;
                 }
             case WeightDistribution.LogUniform:
                 {
                     double low = init.A, width = init.B - init.A;
-                    for (int i = 0; i < destination.Length; i++, state += Golden)
+                    ulong state = key + (ulong)(start + 1) * CounterNormal.Golden;
+                    for (int i = 0; i < destination.Length; i++, state += CounterNormal.Golden)
                     {
-                        double u = (SplitMix64(state) >> 40) * (1.0 / (1 << 24));
+                        double u = (CounterNormal.SplitMix64(state) >> 40) * (1.0 / (1 << 24));
                         destination[i] = (float)Math.Log(low + width * u);
                     }
                     break;
@@ -77,11 +70,4 @@ public static class RandomWeights
     /// </summary>
     public static void Fill(int seed, ExpectedTensor tensor, ModelConfig config, long start, Span<float> destination) =>
         Fill(WeightInit.For(tensor, config), TensorKey(seed, tensor.Name), start, destination);
-
-    public static ulong SplitMix64(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 }

@@ -100,7 +100,7 @@ public sealed class ServedModel : IDisposable
         var source = new PresetSource(preset.Name, options.Layers, options.Seed);
         try
         {
-            source.GenerateAll();
+            // Weight matrices are drawn by the backend in its own memory; only small tensors are generated on the host.
             var model = CausalLm.Load(source.Config, source, backend, fse);
             var tokenizer = BuiltInTokenizer(source.Config.VocabSize);
             var eos = new SortedSet<int>(source.Config.EosTokenIds);

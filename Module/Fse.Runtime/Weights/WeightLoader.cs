@@ -6,7 +6,8 @@ namespace Fse.Runtime.Weights;
 
 /// <summary>
 /// Moves named checkpoint tensors onto a backend with their shapes checked, and makes the derived tensors the
-/// weight plan needs (row permutations, concatenations, FSE slots) in host buffers it keeps alive.
+/// weight plan needs (row permutations, concatenations, FSE slots): for host bytes in host buffers it keeps alive, for
+/// random preset matrices as <see cref="RandomMatrix"/> windows the backend draws in its own memory.
 /// Big matrices keep their dtype; small vectors (norms, biases, DeltaNet parameters) become F32.
 /// </summary>
 public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) : IDisposable
@@ -17,23 +18,26 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
     public ITensorSource Source => source;
     public IBackend Backend => backend;
 
-    /// <summary>The tensor as stored, with its shape checked.</summary>
+    /// <summary>The tensor's bytes as stored, with its shape checked (small tensors that are converted on the host).</summary>
     public HostTensor Host(string name, params int[] shape)
     {
-        if (!source.TryGet(name, out var t))
-            throw new CheckpointException(CheckpointErrorKind.TensorMissing, source.Location, $"'{source.Location}' has no tensor '{name}'.", name);
-        if (!t.Shape.SequenceEqual(shape))
-            throw new CheckpointException(CheckpointErrorKind.ShapeMismatch, source.Location,
-                $"'{source.Location}': tensor '{name}' has shape [{string.Join(", ", t.Shape)}], expected [{string.Join(", ", shape)}].", name);
-        if (t.DType == DType.I32)
-            throw new CheckpointException(CheckpointErrorKind.UnsupportedDType, source.Location, $"'{source.Location}': tensor '{name}' is not a float tensor.", name);
+        if (!source.TryGet(name, out var t)) throw Missing(name);
+        Check(name, t.Shape, t.DType, shape);
         return t;
     }
 
-    public bool Has(string name) => source.TryGet(name, out _);
+    /// <summary>A weight matrix as the source offers it (host bytes or a random draw), with its shape checked.</summary>
+    public WeightTensor Weight(string name, params int[] shape)
+    {
+        if (!source.TryGetWeight(name, out var t)) throw Missing(name);
+        Check(name, t.Shape, t.DType, shape);
+        return t;
+    }
+
+    public bool Has(string name) => source.TryGetWeight(name, out _);
 
     /// <summary>A matrix in its checkpoint dtype.</summary>
-    public Tensor Matrix(string name, params int[] shape) => Keep(backend.Upload(Host(name, shape)));
+    public Tensor Matrix(string name, params int[] shape) => Keep(backend.Upload(Weight(name, shape)));
 
     /// <summary>A small tensor converted to F32 (norm weights, biases, conv weights, DeltaNet parameters).</summary>
     public Tensor Vector(string name, params int[] shape) => UploadF32(Host(name, shape), shape[^1] == 1 && shape.Length > 1 ? [shape[0]] : shape);
@@ -46,9 +50,11 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
         return Keep(backend.Upload(values, shape));
     }
 
-    /// <summary>Rows of <paramref name="t"/> gathered in the order <paramref name="rows"/> gives, as a matrix in t's dtype.</summary>
-    public Tensor GatherRows(HostTensor t, IReadOnlyList<int> rows)
+    /// <summary>Rows of <paramref name="w"/> gathered in the order <paramref name="rows"/> gives, as a matrix in w's dtype.</summary>
+    public Tensor GatherRows(WeightTensor w, IReadOnlyList<int> rows)
     {
+        if (w.Random is { } r) return Keep(backend.Upload(r.GatherRows(rows)));
+        var t = w.Host;
         int cols = (int)(t.ElementCount / t.Shape[0]);
         int rowBytes = cols * t.DType.Size();
         var buffer = NewBuffer(t.DType, rows.Count, cols);
@@ -58,8 +64,10 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
     }
 
     /// <summary>Stacks whole tensors of one dtype and column count along rows (the fused router gate).</summary>
-    public Tensor ConcatRows(IReadOnlyList<HostTensor> parts)
+    public Tensor ConcatRows(IReadOnlyList<WeightTensor> weights)
     {
+        if (weights.All(p => p.Random is not null)) return Keep(backend.Upload(RandomMatrix.ConcatRows(weights.Select(p => p.Random!).ToArray())));
+        var parts = weights.Select(Bytes).ToArray();
         int cols = parts[0].Shape[^1];
         var dtype = parts[0].DType;
         int rows = 0;
@@ -80,8 +88,10 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
     }
 
     /// <summary>Rows [start, start+count) of a [rows, cols] tensor into a [width, cols] buffer, zero-padded below.</summary>
-    public HostTensor RowChunk(HostTensor t, int start, int count, int width)
+    public WeightTensor RowChunk(WeightTensor w, int start, int count, int width)
     {
+        if (w.Random is { } r) return r.Window(start, count, 0, r.Cols, width, r.Cols);
+        var t = w.Host;
         int cols = t.Shape[1], es = t.DType.Size();
         var buffer = NewBuffer(t.DType, width, cols);
         new ReadOnlySpan<byte>((byte*)t.Data + (long)start * cols * es, count * cols * es).CopyTo(buffer.Bytes);
@@ -89,8 +99,10 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
     }
 
     /// <summary>Columns [start, start+count) of a [rows, cols] tensor into a [rows, width] buffer, zero-padded right.</summary>
-    public HostTensor ColumnChunk(HostTensor t, int start, int count, int width)
+    public WeightTensor ColumnChunk(WeightTensor w, int start, int count, int width)
     {
+        if (w.Random is { } m) return m.Window(0, m.Rows, start, count, m.Rows, width);
+        var t = w.Host;
         int rows = t.Shape[0], cols = t.Shape[1], es = t.DType.Size();
         var buffer = NewBuffer(t.DType, rows, width);
         for (int r = 0; r < rows; r++)
@@ -99,9 +111,11 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
     }
 
     /// <summary>Slice <paramref name="index"/> of a stacked [n, rows, cols] tensor, rows [rowStart, rowStart+rowCount): a view, no copy.</summary>
-    public static HostTensor SubTensor(HostTensor t, int index, int rowStart, int rowCount)
+    public static WeightTensor SubTensor(WeightTensor w, int index, int rowStart, int rowCount)
     {
-        int rows = t.Shape[1], cols = t.Shape[2];
+        int rows = w.Shape[1], cols = w.Shape[2];
+        if (w.Random is { } r) return r.Window(index * rows + rowStart, rowCount, 0, cols, rowCount, cols);
+        var t = w.Host;
         long offset = ((long)index * rows + rowStart) * cols * t.DType.Size();
         return new HostTensor(t.DType, [rowCount, cols], (byte*)t.Data + offset);
     }
@@ -129,6 +143,15 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
         return buffer.AsTensor();
     }
 
+    /// <summary>The weight's bytes in host memory: as stored, or a random draw written into a buffer the loader keeps.</summary>
+    public HostTensor Bytes(WeightTensor w)
+    {
+        if (w.Random is not { } r) return w.Host;
+        var buffer = NewBuffer(r.DType, w.Shape);
+        r.WriteTo(buffer.Bytes);
+        return buffer.AsTensor();
+    }
+
     public static void ToF32(HostTensor t, Span<float> dst)
     {
         int n = checked((int)t.ElementCount);
@@ -148,6 +171,18 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
             default:
                 throw new ArgumentException($"Cannot widen {t} to F32.");
         }
+    }
+
+    private CheckpointException Missing(string name) =>
+        new(CheckpointErrorKind.TensorMissing, source.Location, $"'{source.Location}' has no tensor '{name}'.", name);
+
+    private void Check(string name, int[] actual, DType dtype, int[] expected)
+    {
+        if (!actual.SequenceEqual(expected))
+            throw new CheckpointException(CheckpointErrorKind.ShapeMismatch, source.Location,
+                $"'{source.Location}': tensor '{name}' has shape [{string.Join(", ", actual)}], expected [{string.Join(", ", expected)}].", name);
+        if (dtype == DType.I32)
+            throw new CheckpointException(CheckpointErrorKind.UnsupportedDType, source.Location, $"'{source.Location}': tensor '{name}' is not a float tensor.", name);
     }
 
     private HostBuffer NewBuffer(DType dtype, params int[] shape)

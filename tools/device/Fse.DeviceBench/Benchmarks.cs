@@ -261,9 +261,9 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
         using var set = cuda.CreateExpertSet(slots);
         using var setCpu = cpu.CreateExpertSet(slots);
         var sharedSlot = slots[e];
-        using var sGate = cuda.Upload(sharedSlot.Gate);
-        using var sUp = cuda.Upload(sharedSlot.Up);
-        using var sDown = cuda.Upload(sharedSlot.Down);
+        using var sGate = cuda.Upload(sharedSlot.Gate.Host);
+        using var sUp = cuda.Upload(sharedSlot.Up.Host);
+        using var sDown = cuda.Upload(sharedSlot.Down.Host);
         var router = host.Random(DType.BF16, [e + 1, h], 4242, 0.05f);
         using var gate513 = cuda.Upload(router);
         using var routerAll = cuda.Upload(router);
