@@ -4,7 +4,8 @@
 # It needs the published Fse.DeviceBench (tools/device/publish.sh) in $DEVICEBENCH_DIR, next to this script, or in
 # .gpu/cuda. Runs the backend contract against the real CUDA backend (default paths, every MatMul through cuBLAS, every
 # MatMul through the tiled kernel), then the kernel micro-benchmarks, and prints a short table last (also written to
-# $OUT/devicebench.md when OUT is set). Exit code 0 only when every contract case and every benchmark check passed.
+# $OUT/devicebench.md when OUT is set), then replays decode steps from step graphs against eager steps ($OUT/graphs.md).
+# Exit code 0 only when every contract case, every benchmark check and the graph check passed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${DEVICEBENCH_DIR:-}
@@ -20,4 +21,9 @@ mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader || true
 echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"
 dotnet "$dir/Fse.DeviceBench.dll" all --out "$out" 2>&1 | tee "$out/devicebench.log"
-exit "${PIPESTATUS[0]}"
+rc=${PIPESTATUS[0]}
+# Decode steps replayed from step graphs against eager steps on the 12-layer Qwen3-Next preset (logits and step times).
+dotnet "$dir/Fse.DeviceBench.dll" graphs --layers 12 --batches 1,2 --copy-tbps 3.0 --out "$out" 2>&1 | tee "$out/graphs.log"
+graphs=${PIPESTATUS[0]}
+[ "$rc" -eq 0 ] && rc=$graphs
+exit "$rc"

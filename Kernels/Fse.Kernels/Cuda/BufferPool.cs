@@ -18,8 +18,46 @@ internal sealed class BufferPool(Accelerator acc) : IDisposable
     public const long Capacity = 1L << 30;
 
     private readonly Dictionary<long, Stack<MemoryBuffer1D<byte, Stride1D.Dense>>> _free = [];
+    private readonly HashSet<MemoryBuffer1D<byte, Stride1D.Dense>> _graphOwned = [];
     private readonly object _gate = new();
+    private Arena? _capture;
     private bool _disposed;
+
+    /// <summary>
+    /// The buffers of one step graph: every buffer rented while it records, reused only among that step's own ops (in
+    /// recorded order, as on the stream) and never handed to anyone else, since the graph writes them at every replay.
+    /// </summary>
+    public sealed class Arena
+    {
+        internal readonly List<MemoryBuffer1D<byte, Stride1D.Dense>> Owned = [];
+        internal readonly Dictionary<long, Stack<MemoryBuffer1D<byte, Stride1D.Dense>>> Free = [];
+
+        public long Bytes => Owned.Sum(b => b.Length);
+    }
+
+    /// <summary>Serves rentals from <paramref name="arena"/> until <see cref="EndCapture"/>.</summary>
+    public void BeginCapture(Arena arena)
+    {
+        lock (_gate) _capture = arena;
+    }
+
+    public void EndCapture()
+    {
+        lock (_gate) _capture = null;
+    }
+
+    /// <summary>Frees a graph's buffers (the graph is gone, so nothing reads them any more).</summary>
+    public void Release(Arena arena)
+    {
+        lock (_gate)
+            foreach (var b in arena.Owned)
+            {
+                _graphOwned.Remove(b);
+                b.Dispose();
+            }
+        arena.Owned.Clear();
+        arena.Free.Clear();
+    }
 
     /// <summary>Bytes held by free pooled buffers.</summary>
     public long PooledBytes { get; private set; }
@@ -31,6 +69,15 @@ internal sealed class BufferPool(Accelerator acc) : IDisposable
     public MemoryBuffer1D<byte, Stride1D.Dense> Rent(long bytes)
     {
         long size = SizeClass(bytes);
+        lock (_gate)
+            if (_capture is { } arena)
+            {
+                if (arena.Free.TryGetValue(size, out var mine) && mine.Count > 0) return mine.Pop();
+                var fresh = acc.Allocate1D<byte>(size);
+                arena.Owned.Add(fresh);
+                _graphOwned.Add(fresh);
+                return fresh;
+            }
         if (size <= LargestPooled)
             lock (_gate)
                 if (_free.TryGetValue(size, out var stack) && stack.Count > 0)
@@ -51,6 +98,16 @@ internal sealed class BufferPool(Accelerator acc) : IDisposable
         long size = buffer.Length;
         lock (_gate)
         {
+            if (_graphOwned.Contains(buffer))
+            {
+                // Back to its graph's arena while that graph records; afterwards the graph keeps it.
+                if (_capture is { } arena && arena.Owned.Contains(buffer))
+                {
+                    if (!arena.Free.TryGetValue(size, out var mine)) arena.Free[size] = mine = new();
+                    mine.Push(buffer);
+                }
+                return;
+            }
             if (!_disposed && size <= LargestPooled && size == SizeClass(size) && PooledBytes + size <= Capacity)
             {
                 if (!_free.TryGetValue(size, out var stack)) _free[size] = stack = new();
@@ -80,6 +137,8 @@ internal sealed class BufferPool(Accelerator acc) : IDisposable
         lock (_gate)
         {
             _disposed = true;
+            foreach (var b in _graphOwned) b.Dispose();
+            _graphOwned.Clear();
             foreach (var stack in _free.Values)
                 while (stack.Count > 0) stack.Pop().Dispose();
             _free.Clear();

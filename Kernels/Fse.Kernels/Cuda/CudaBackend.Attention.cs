@@ -47,7 +47,8 @@ public sealed partial class CudaBackend
         };
         // Partitions: enough to cover the longest context, capped so the partial outputs stay within PartFloats.
         int keys = Math.Max(1, Options.AttentionPartitionKeys);
-        int longest = batch.Positions.Max() + 1;
+        // A recorded step replays at later positions: cover the block table's capacity (empty partitions exit at once).
+        int longest = _recording ? batch.MaxBlocksPerSeq * batch.BlockSize : batch.Positions.Max() + 1;
         long jobs = (long)tokens * heads;
         int parts = (int)Math.Clamp(Math.Min((longest + keys - 1) / keys, PartFloats / (jobs * hd)), 1, MaxPartitions);
         keys = (longest + parts - 1) / parts;

@@ -23,9 +23,9 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly Context _context;
     private readonly Accelerator _acc;
     private readonly KernelSet _k;
-    private readonly Workspace _ws;
+    private Workspace _ws;
     private readonly BufferPool _pool;
-    private readonly PinnedStaging _staging;
+    private PinnedStaging _staging;
     private readonly Cublas? _cublas;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _status;
     private readonly Queue<DeviceBatch> _batches = new();
@@ -41,6 +41,14 @@ public sealed unsafe partial class CudaBackend : IBackend
             // 128 threads (4 warps) for row kernels on a GPU; the CPU accelerator's largest group (16 = 4 warps of 4) there.
             _group = Math.Min(128, _acc.MaxNumThreadsPerGroup);
             _side = _acc.MaxNumThreadsPerGroup >= 256 ? 16 : (int)Math.Sqrt(_acc.MaxNumThreadsPerGroup);
+            if (_acc is CudaAccelerator cudaAcc && CudaDriver.Instance is { } driver)
+            {
+                // Every op, copy and cuBLAS call goes to the accelerator's default stream; ILGPU's is the legacy NULL stream,
+                // which cannot be captured into a graph, so it becomes a stream of our own (blocking, ordered with the NULL stream).
+                _stream = cudaAcc.CreateStream(StreamFlags.CU_STREAM_DEFAULT);
+                typeof(Accelerator).GetProperty(nameof(Accelerator.DefaultStream))!.SetValue(_acc, _stream);
+                _driver = driver;
+            }
             _k = new KernelSet(_acc);
             _ws = new Workspace(_acc);
             _pool = new BufferPool(_acc);
@@ -120,18 +128,19 @@ public sealed unsafe partial class CudaBackend : IBackend
     internal IReadOnlyList<System.Reflection.MethodInfo> KernelMethods => _k.Methods;
 
     /// <summary>
-    /// A timestamp recorded on the stream after the ops queued so far (a CUDA event); <see cref="ProfilingMarker.MeasureFrom"/>
-    /// of two markers is the device time between them, once both have passed.
+    /// A timestamp recorded on the stream after the ops queued so far (a CUDA event); <see cref="StreamEvent.MeasureFrom"/>
+    /// of two is the device time between them, once both have passed. Inside a step graph's recording it is part of the
+    /// graph and is taken again at each replay.
     /// </summary>
-    public ProfilingMarker AddMarker()
+    public StreamEvent AddMarker()
     {
         Enter();
         if (!SupportsMarkers) throw new NotSupportedException("Stream markers need a CUDA device.");
-        return _acc.DefaultStream.AddProfilingMarker();
+        return new StreamEvent(_driver!, _driver!.RecordEvent(_stream!.StreamPtr, external: _recording));
     }
 
-    /// <summary>Whether <see cref="AddMarker"/> works: on a CUDA device, not on ILGPU's CPU accelerator.</summary>
-    public bool SupportsMarkers => _acc is CudaAccelerator;
+    /// <summary>Whether <see cref="AddMarker"/> works: on a CUDA device whose driver exports the event calls, not on ILGPU's CPU accelerator.</summary>
+    public bool SupportsMarkers => _driver is not null && _stream is not null;
 
     /// <summary>Device allocations served from the buffer pool so far.</summary>
     public long PooledAllocations => _pool.Reused;
@@ -236,6 +245,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     {
         if (_disposed) return;
         _disposed = true;
+        DisposeStepGraphs();
         while (_batches.Count > 0) _batches.Dequeue().Dispose();
         _cublas?.Dispose();
         _ws.Dispose();
@@ -375,9 +385,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     }
 
     private static Context CreateContext(bool cuda) =>
-        // Profiling (stream events for ProfilingBackend) only on CUDA: on the CPU accelerator it changed how launches run,
-        // and kernel tests there returned unwritten outputs about once in twenty full runs under load.
-        Context.Create(b => (cuda ? b.Cuda().Profiling() : b).CPU().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        Context.Create(b => (cuda ? b.Cuda() : b).CPU().EnableAlgorithms().Optimize(OptimizationLevel.O2));
 
     private static bool ProbeCuda()
     {

@@ -56,4 +56,13 @@ public sealed record CudaBackendOptions
     /// several groups and merged by a second kernel, so a decode step with few tokens still fills the device.
     /// </summary>
     public int AttentionPartitionKeys { get; init; } = 32;
+
+    /// <summary>
+    /// Record decode steps as CUDA graphs and replay them (<see cref="IStepGraphs"/>): a step's few hundred launches
+    /// cost their host time once per step shape instead of every step.
+    /// </summary>
+    public bool StepGraphs { get; init; } = true;
+
+    /// <summary>Largest decode batch (tokens) recorded as a step graph; steps that use cuBLAS are never recorded.</summary>
+    public int StepGraphMaxTokens { get; init; } = 64;
 }

@@ -10,20 +10,48 @@ namespace Fse.Kernels.Cuda;
 /// copies are queued on the stream instead of waiting for it: ILGPU's CopyFromCPU synchronises the stream, which
 /// drained the pipeline several times per decode step. Regions are handed out in order and reused only after the
 /// stream has been synchronised (<see cref="Reset"/>); when the area runs out mid-step it synchronises itself.
+/// <para>A recording instance belongs to one step graph: its area is fixed, nothing is synchronised, and every upload
+/// must say what it holds (<see cref="StagedInput"/>); the graph's copies read these regions at every replay, so a
+/// replay rewrites them (<see cref="Region"/>) with the new step's values instead of uploading.</para>
 /// </summary>
-internal sealed class PinnedStaging(Accelerator acc) : IDisposable
+internal sealed class PinnedStaging : IDisposable
 {
     /// <summary>Uploads larger than this go through a synchronous copy instead of growing the pinned area.</summary>
     public const long LargestStaged = 64L << 20;
 
+    private readonly Accelerator acc;
+    private readonly List<(long Offset, int Bytes, StagedInput What)>? _record;
     private PageLockedArray1D<byte>? _area;
     private long _used;
 
-    public void Upload<T>(ArrayView<T> target, ReadOnlySpan<T> data) where T : unmanaged
+    public PinnedStaging(Accelerator accelerator) => acc = accelerator;
+
+    /// <summary>A recording instance with a fixed area of <paramref name="bytes"/> bytes.</summary>
+    public PinnedStaging(Accelerator accelerator, long bytes)
+    {
+        acc = accelerator;
+        _area = acc.AllocatePageLocked1D<byte>(bytes);
+        _record = [];
+    }
+
+    /// <summary>The uploads recorded, in order (recording instances only).</summary>
+    public IReadOnlyList<(long Offset, int Bytes, StagedInput What)> Recorded => _record ?? [];
+
+    /// <summary>The bytes of a recorded region, to rewrite before a replay.</summary>
+    public Span<byte> Region(long offset, int bytes) => _area!.Span.Slice((int)offset, bytes);
+
+    public void Upload<T>(ArrayView<T> target, ReadOnlySpan<T> data, StagedInput? what = null) where T : unmanaged
     {
         if (data.Length == 0) return;
         var bytes = MemoryMarshal.AsBytes(data);
-        if (bytes.Length > LargestStaged)
+        if (_record is not null)
+        {
+            long end = _used + ((bytes.Length + 255) & ~255L);
+            if (what is not { } tag || end > _area!.Length)
+                throw new StepCaptureException(what is null ? "an upload whose contents a replay could not reproduce" : "more uploads than the graph's staging area holds");
+            _record.Add((_used, bytes.Length, tag));
+        }
+        else if (bytes.Length > LargestStaged)
         {
             target.SubView(0, data.Length).CopyFromCPU(ref Unsafe.AsRef(in data[0]), data.Length);
             return;
@@ -47,8 +75,11 @@ internal sealed class PinnedStaging(Accelerator acc) : IDisposable
         _used += size;
     }
 
-    /// <summary>Frees every region: the caller has just synchronised the stream.</summary>
-    public void Reset() => _used = 0;
+    /// <summary>Frees every region: the caller has just synchronised the stream. A recording instance keeps its regions.</summary>
+    public void Reset()
+    {
+        if (_record is null) _used = 0;
+    }
 
     public void Dispose()
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Fse.Kernels.Cuda;
-using ILGPU.Runtime;
 
 namespace Fse.Kernels.Profiling;
 
@@ -20,11 +19,15 @@ public sealed record OpTiming(string Op, int Calls, double TotalMs, double HostM
 /// under the profiler may take longer). Elsewhere each op is timed to completion: it is followed by
 /// <see cref="IBackend.Synchronize"/>, so the time includes one launch-and-wait. For finding where a step's time goes,
 /// never for step timings.
+/// <para>Steps go through the inner backend's step graphs (<see cref="IStepGraphs"/>) when it has them: a recorded step's
+/// events are nodes of its graph, so each replay times every op on the device with no host work between ops (host
+/// time then counts as 0).</para>
 /// </summary>
-public sealed class ProfilingBackend(IBackend inner) : IBackend
+public sealed class ProfilingBackend(IBackend inner) : IBackend, IStepGraphs
 {
     private readonly Dictionary<string, (int Calls, long Ticks, long HostTicks)> _ops = [];
-    private readonly List<(string Op, ProfilingMarker Start, ProfilingMarker End, long HostTicks)> _pending = [];
+    private readonly List<(string Op, StreamEvent Start, StreamEvent End, long HostTicks)> _pending = [];
+    private readonly Dictionary<(object Owner, int Tokens, int Rows), List<(string Op, StreamEvent Start, StreamEvent End, long HostTicks)>> _recorded = [];
     private readonly Stopwatch _clock = new();
 
     public string Name => inner.Name;
@@ -143,6 +146,38 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
         inner.Synchronize();
         _clock.Stop();
         Add(op, _clock.ElapsedTicks, _clock.ElapsedTicks);
+    }
+
+    public void RunStep(object owner, ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, SequenceBatch batch,
+        Action<Tensor, Tensor, Tensor> step, Span<float> output)
+    {
+        if (inner is not CudaBackend { SupportsStepGraphs: true } cuda)
+        {
+            using var ids = inner.Upload(tokenIds, tokenIds.Length);
+            using var rows = inner.Upload(logitRows, logitRows.Length);
+            using var result = inner.Empty(DType.F32, logitRows.Length, outputColumns);
+            step(ids, rows, result);
+            if (logitRows.Length > 0) inner.Download(result, output[..(logitRows.Length * outputColumns)]);
+            return;
+        }
+        var key = (owner, batch.TokenCount, logitRows.Length);
+        int first = _pending.Count;
+        bool ran = false;
+        long replays = cuda.StepGraphReplays;
+        cuda.RunStep(owner, tokenIds, logitRows, outputColumns, batch, (i, r, o) =>
+        {
+            ran = true;
+            step(i, r, o);
+        }, output);
+        if (cuda.StepGraphReplays == replays) return; // ran eagerly: its events are pending as usual
+        if (ran)
+        {
+            // Recorded just now: the events belong to the graph (never disposed while it may replay).
+            _recorded[key] = _pending.GetRange(first, _pending.Count - first);
+            _pending.RemoveRange(first, _pending.Count - first);
+        }
+        if (_recorded.TryGetValue(key, out var events))
+            foreach (var (op, start, end, _) in events) Add(op, (long)(end.MeasureFrom(start).TotalSeconds * Stopwatch.Frequency), 0);
     }
 
     private void Collect()

@@ -80,21 +80,36 @@ public sealed class CausalLm : IDisposable
         foreach (var r in logitRows)
             if ((uint)r >= (uint)t) throw new ArgumentOutOfRangeException(nameof(logitRows), $"Logit row {r} of a {t}-token batch.");
 
+        if (Backend is IStepGraphs graphs && observer is null)
+        {
+            // The backend may record this step once and replay it for later steps of its shape (decode).
+            graphs.RunStep((this, state), tokenIds, logitRows, v, batch, (ids, rows, output) => Step(ids, rows, output, batch, state, null), logits);
+            return;
+        }
         using var s = new Scratch(Backend);
         var ids = s.Own(Backend.Upload(tokenIds, t));
+        var rows = s.Own(Backend.Upload(logitRows, logitRows.Length));
+        var output = s.F32(logitRows.Length, v);
+        Step(ids, rows, output, batch, state, observer);
+        if (logitRows.Length > 0) Backend.Download(output, logits[..(logitRows.Length * v)]);
+    }
+
+    /// <summary>The device part of a step: token ids in, logits of the picked rows out (nothing when there are none).</summary>
+    private void Step(Tensor ids, Tensor rows, Tensor output, SequenceBatch batch, ModelState state, IRoutingObserver? observer)
+    {
+        int t = batch.TokenCount, h = Config.HiddenSize;
+        using var s = new Scratch(Backend);
         var x = s.F32(t, h);
         Backend.Embedding(ids, _embed, x);
         Tensor? pending = null;
         foreach (var layer in _layers) pending = layer.Forward(x, pending, batch, state, s, observer);
         if (pending is not null) Backend.Add(x, pending, x);
-        if (logitRows.Length == 0) return;
-        var rows = s.Own(Backend.Upload(logitRows, logitRows.Length));
-        var picked = s.F32(logitRows.Length, h);
+        int n = checked((int)rows.ElementCount);
+        if (n == 0) return;
+        var picked = s.F32(n, h);
         Backend.Embedding(rows, x, picked);
         Backend.RmsNorm(picked, _norm, picked, (float)Config.RmsNormEps, Config.ZeroCenteredNorm);
-        var output = s.F32(logitRows.Length, v);
         Backend.MatMul(picked, _lmHead, null, output);
-        Backend.Download(output, logits[..(logitRows.Length * v)]);
     }
 
     public void Dispose()

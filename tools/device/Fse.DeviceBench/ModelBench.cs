@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Fse.Kernels;
+using Fse.Kernels.Cuda;
 using Fse.Kernels.Profiling;
 using Fse.Runtime;
 using Fse.Runtime.Checkpoints;
@@ -91,6 +92,92 @@ internal static class ModelBench
             Append(report, $"decode, batch {batch}: {step:F3} ms per step under the profiler (mean of {decodeSteps})", profiler.Timings, decodeSteps + 3);
         }
         return report.ToString();
+    }
+
+    /// <summary>
+    /// Step graphs against eager steps, FSE on: per batch size, two identical states prefilled with the same prompts, then
+    /// greedy decode steps fed the same tokens, one state replaying recorded steps and the other running every op. Logits
+    /// must agree (relative L2 ≤ 1e-4, same argmax); the table gives both step times.
+    /// </summary>
+    public static (string Report, int Failures) GraphCheck(Func<IBackend> backend, Settings s, int steps = 40)
+    {
+        var report = new StringBuilder();
+        int failures = 0;
+        using var source = new PresetSource(s.Preset, s.Layers, seed: 0);
+        var c = source.Config;
+        using var b = backend();
+        using var model = CausalLm.Load(c, source, b, FseMode.On);
+        var cuda = b as CudaBackend;
+        report.AppendLine($"step graphs vs eager steps: {s.Preset}, {c.NumLayers} layers, FSE on, context {s.Isl}, {steps} greedy steps after 3 warm-up steps");
+        report.AppendLine("| batch | eager ms/step | graph ms/step | speed-up | max rel L2 | argmax agree | replays |");
+        report.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (int batch in s.Batches)
+        {
+            Prefill(model, batch, s.Isl, out var eagerState);
+            Prefill(model, batch, s.Isl, out var graphState);
+            using (eagerState)
+            using (graphState)
+            {
+                const int blockSize = 16;
+                int perSeq = eagerState.Blocks / batch, v = c.VocabSize;
+                var table = Enumerable.Range(0, batch * perSeq).ToArray();
+                var rows = Enumerable.Range(0, batch).ToArray();
+                var eager = new float[batch * v];
+                var graph = new float[batch * v];
+                var tokens = rows.Select(r => r + 1).ToArray();
+                double eagerMs = 0, graphMs = 0, worst = 0;
+                int agree = 0;
+                long replaysBefore = cuda?.StepGraphReplays ?? 0;
+                for (int step = 0; step < steps + 3; step++)
+                {
+                    var positions = rows.Select(_ => s.Isl + step).ToArray();
+                    SequenceBatch Batch() => new(Enumerable.Range(0, batch + 1).ToArray(), positions, table, perSeq, blockSize, rows, new bool[batch]);
+                    if (cuda is not null) cuda.Options = cuda.Options with { StepGraphs = false };
+                    var sw = Stopwatch.StartNew();
+                    model.Forward(tokens, Batch(), eagerState, rows, eager);
+                    double e = sw.Elapsed.TotalMilliseconds;
+                    if (cuda is not null) cuda.Options = cuda.Options with { StepGraphs = true };
+                    sw.Restart();
+                    model.Forward(tokens, Batch(), graphState, rows, graph);
+                    double g = sw.Elapsed.TotalMilliseconds;
+                    if (step >= 3)
+                    {
+                        eagerMs += e;
+                        graphMs += g;
+                    }
+                    for (int q = 0; q < batch; q++)
+                    {
+                        var a = eager.AsSpan(q * v, v);
+                        var d = graph.AsSpan(q * v, v);
+                        double num = 0, den = 0;
+                        for (int i = 0; i < v; i++)
+                        {
+                            num += (a[i] - (double)d[i]) * (a[i] - (double)d[i]);
+                            den += (double)a[i] * a[i];
+                        }
+                        worst = Math.Max(worst, Math.Sqrt(num / Math.Max(den, 1e-30)));
+                        int argA = ArgMax(a), argD = ArgMax(d);
+                        if (argA == argD) agree++;
+                        tokens[q] = argA;
+                    }
+                }
+                long replays = (cuda?.StepGraphReplays ?? 0) - replaysBefore;
+                bool ok = worst <= 1e-4 && agree == batch * (steps + 3);
+                if (!ok) failures++;
+                report.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {batch} | {eagerMs / steps:F3} | {graphMs / steps:F3} | {eagerMs / graphMs:F2}x | {worst:E1} | {agree}/{batch * (steps + 3)}{(ok ? "" : " FAIL")} | {replays} |"));
+            }
+        }
+        if (cuda?.LastStepGraphFailure is { } why) report.AppendLine($"last step that could not be recorded: {why}");
+        return (report.ToString(), failures);
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best]) best = i;
+        return best;
     }
 
     private static void Append(StringBuilder report, string title, IReadOnlyList<OpTiming> timings, int steps)

@@ -10,6 +10,7 @@ using Fse.Kernels.Cuda;
 //   the FSE off/on serving sweep through fse-server started per mode;
 // profile [same options as model]: per-op times of a prefill and decode steps (FSE on), each op timed to completion;
 // model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on.
+// graphs [same options as model]: decode steps replayed from step graphs against eager steps (logits and step times).
 // contract: the BackendContract against the CUDA backend in three MatMul configurations (default, every MatMul through
 // cuBLAS, every MatMul through the tiled kernel); bench: the kernel micro-benchmarks. Prints a table last and exits
 // non-zero when a contract case or a benchmark check failed.
@@ -55,7 +56,7 @@ if (mode == "serve")
     return 0;
 }
 
-if (mode is "model" or "parity" or "profile")
+if (mode is "model" or "parity" or "profile" or "graphs")
 {
     bool plainCpu = args.Contains("--cpu");
     if (!simulate && !plainCpu && !CudaBackend.IsCudaAvailable)
@@ -79,7 +80,8 @@ if (mode is "model" or "parity" or "profile")
             int.Parse(Arg("--osl") ?? "100", CultureInfo.InvariantCulture),
             (Arg("--batches") ?? "1,4,16,64").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
             Arg("--copy-tbps") is { } tb ? double.Parse(tb, CultureInfo.InvariantCulture) : MeasureCopy());
-        report = mode == "profile" ? ModelBench.Profile(device, settings) : ModelBench.Run(device, settings);
+        if (mode == "graphs") (report, failures) = ModelBench.GraphCheck(device, settings);
+        else report = mode == "profile" ? ModelBench.Profile(device, settings) : ModelBench.Run(device, settings);
     }
     if (outDir is not null)
     {

@@ -71,6 +71,18 @@ public static class AttentionKernels
         if (a.HasDense != 0 && a.Dense[s] != 0) return;
         int context = a.Batch.Positions[t] + 1;
         int from = part * a.PartitionKeys, to = from + a.PartitionKeys < context ? from + a.PartitionKeys : context;
+        if (from >= context)
+        {
+            // A partition past this token's context (partitions cover the longest context, or a recorded step's capacity).
+            long eb = (long)Grid.IdxX * hd;
+            for (int d = Group.IdxX; d < hd; d += Group.DimX) a.PartOut[eb + d] = 0f;
+            if (Group.IdxX == 0)
+            {
+                a.PartMax[Grid.IdxX] = float.NegativeInfinity;
+                a.PartSum[Grid.IdxX] = 0f;
+            }
+            return;
+        }
         long qb = ((long)t * a.Heads + h) * hd;
         for (int d = Group.IdxX; d < hd; d += Group.DimX) q[d] = a.Q[qb + d];
         for (int d = lane; d < hd; d += Warp.WarpSize) acc[w * hd + d] = 0f;

@@ -1,0 +1,155 @@
+using ILGPU.Runtime.Cuda;
+
+namespace Fse.Kernels.Cuda;
+
+public sealed partial class CudaBackend : IStepGraphs
+{
+    /// <summary>Recorded steps kept at once; the least recently replayed goes first.</summary>
+    private const int MaxStepGraphs = 16;
+
+    /// <summary>Page-locked bytes for one graph's inputs (ids, rows, batch and rotary tables of a decode step).</summary>
+    private const long GraphStagingBytes = 1L << 20;
+
+    private readonly Dictionary<StepKey, StepGraph> _graphs = [];
+    private readonly LinkedList<StepKey> _graphOrder = new();
+    private readonly HashSet<StepKey> _unrecordable = [];
+    private readonly CudaDriver? _driver;
+    private readonly CudaStream? _stream;
+
+    /// <summary>True while a step graph records: ops size their launches for the batch's capacity, not its current contents.</summary>
+    private bool _recording;
+
+    /// <summary>What a recorded step depends on beyond its uploaded inputs.</summary>
+    private readonly record struct StepKey(object Owner, int Tokens, int Sequences, int MaxBlocksPerSeq, int BlockSize, int Rows, int Columns);
+
+    /// <summary>Step graphs recorded and kept now.</summary>
+    public int StepGraphCount => _graphs.Count;
+
+    /// <summary>Steps run by replaying a graph so far.</summary>
+    public long StepGraphReplays { get; private set; }
+
+    /// <summary>Whether this backend can record step graphs at all (a CUDA device, the driver's graph API found).</summary>
+    public bool SupportsStepGraphs => _driver is not null && _stream is not null;
+
+    public void RunStep(object owner, ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, SequenceBatch batch,
+        Action<Tensor, Tensor, Tensor> step, Span<float> output)
+    {
+        Enter();
+        if (tokenIds.Length != batch.TokenCount) throw new ArgumentException($"{tokenIds.Length} token ids for a batch of {batch.TokenCount} tokens.", nameof(tokenIds));
+        long n = (long)logitRows.Length * outputColumns;
+        if (output.Length < n) throw new ArgumentException($"The output holds {output.Length} values; the step writes {n}.", nameof(output));
+        if (!Recordable(batch, logitRows.Length))
+        {
+            RunEager(tokenIds, logitRows, outputColumns, step, output);
+            return;
+        }
+        var key = new StepKey(owner, batch.TokenCount, batch.SequenceCount, batch.MaxBlocksPerSeq, batch.BlockSize, logitRows.Length, outputColumns);
+        if (_graphs.TryGetValue(key, out var graph))
+        {
+            _graphOrder.Remove(key);
+        }
+        else
+        {
+            graph = _unrecordable.Contains(key) ? null : Record(tokenIds, logitRows, outputColumns, batch, step);
+            if (graph is null)
+            {
+                _unrecordable.Add(key);
+                RunEager(tokenIds, logitRows, outputColumns, step, output);
+                return;
+            }
+            _graphs[key] = graph;
+            if (_graphs.Count > MaxStepGraphs)
+            {
+                var oldest = _graphOrder.First!.Value;
+                _graphOrder.RemoveFirst();
+                _acc.Synchronize();
+                _graphs.Remove(oldest, out var evicted);
+                evicted!.Dispose();
+            }
+        }
+        _graphOrder.AddLast(key);
+        graph.Replay(tokenIds, logitRows, batch, _stream!.StreamPtr);
+        StepGraphReplays++;
+        CopyOut(graph.Output!.F32.SubView(0, n), output[..(int)n]);
+    }
+
+    /// <summary>
+    /// Decode steps only (one token per sequence, none at position 0): their ops take every varying value from uploaded
+    /// tables. Steps that use cuBLAS, read results back mid-step (expert GEMMs) or run dense prefill attention run eagerly.
+    /// </summary>
+    private bool Recordable(SequenceBatch batch, int rows)
+    {
+        int t = batch.TokenCount;
+        if (!SupportsStepGraphs || !Options.StepGraphs || t == 0 || rows == 0 || t != batch.SequenceCount || t > Options.StepGraphMaxTokens) return false;
+        if (_cublas is not null && Options.UseCublas && t >= Options.CublasMinTokens) return false;
+        if (t >= Options.MoeCublasMinTokens) return false;
+        foreach (int p in batch.Positions)
+            if (p == 0) return false;
+        return true;
+    }
+
+    /// <summary>Records <paramref name="step"/> into a new graph, or returns null (nothing ran) when the step cannot be recorded.</summary>
+    private StepGraph? Record(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, SequenceBatch batch, Action<Tensor, Tensor, Tensor> step)
+    {
+        var driver = _driver!;
+        nint stream = _stream!.StreamPtr;
+        _acc.Synchronize();
+        var graph = new StepGraph(driver, _pool, new Workspace(_acc, keepOutgrown: true), new PinnedStaging(_acc, GraphStagingBytes));
+        var (workspace, staging, batchState) = (_ws, _staging, batch.DeviceState);
+        _ws = graph.Workspace;
+        _staging = graph.Staging;
+        _pool.BeginCapture(graph.Arena);
+        batch.DeviceState = null;
+        _recording = true;
+        bool capturing = false;
+        try
+        {
+            driver.BeginCapture(stream);
+            capturing = true;
+            var output = CudaTensor.Allocate(this, _pool, DType.F32, [logitRows.Length, outputColumns]);
+            using (var ids = CudaTensor.Allocate(this, _pool, DType.I32, [tokenIds.Length]))
+            using (var rows = CudaTensor.Allocate(this, _pool, DType.I32, [logitRows.Length]))
+            {
+                _staging.Upload(ids.I32, tokenIds, StagedInput.TokenIds);
+                _staging.Upload(rows.I32, logitRows, StagedInput.LogitRows);
+                step(ids, rows, output);
+            }
+            capturing = false;
+            graph.Finish(driver.EndCapture(stream), output);
+            return graph;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            if (capturing) driver.AbandonCapture(stream);
+            graph.Dispose();
+            LastStepGraphFailure = e.Message;
+            return null;
+        }
+        finally
+        {
+            _recording = false;
+            _pool.EndCapture();
+            (_ws, _staging) = (workspace, staging);
+            batch.DeviceState = batchState;
+        }
+    }
+
+    /// <summary>Why the last step that could not be recorded failed (diagnostics; null when none failed).</summary>
+    public string? LastStepGraphFailure { get; private set; }
+
+    private void RunEager(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, Action<Tensor, Tensor, Tensor> step, Span<float> output)
+    {
+        using var ids = Upload(tokenIds, tokenIds.Length);
+        using var rows = Upload(logitRows, logitRows.Length);
+        using var result = Empty(DType.F32, logitRows.Length, outputColumns);
+        step(ids, rows, result);
+        if (logitRows.Length > 0) Download(result, output[..checked(logitRows.Length * outputColumns)]);
+    }
+
+    private void DisposeStepGraphs()
+    {
+        foreach (var g in _graphs.Values) g.Dispose();
+        _graphs.Clear();
+        _graphOrder.Clear();
+    }
+}

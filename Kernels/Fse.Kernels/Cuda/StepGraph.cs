@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+
+namespace Fse.Kernels.Cuda;
+
+/// <summary>
+/// One recorded decode step (a CUDA graph) with everything it addresses: the buffers and scratch its ops used while it
+/// recorded, the page-locked regions its uploads copy from, and its output. A replay writes the new step's token ids,
+/// logit rows and batch tables into those regions and launches the graph: one launch instead of hundreds.
+/// </summary>
+internal sealed class StepGraph : IDisposable
+{
+    private readonly CudaDriver _driver;
+    private readonly BufferPool _pool;
+    private nint _graph, _exec;
+
+    public StepGraph(CudaDriver driver, BufferPool pool, Workspace workspace, PinnedStaging staging)
+    {
+        _driver = driver;
+        _pool = pool;
+        Workspace = workspace;
+        Staging = staging;
+    }
+
+    public BufferPool.Arena Arena { get; } = new();
+    public Workspace Workspace { get; }
+    public PinnedStaging Staging { get; }
+    public CudaTensor? Output { get; private set; }
+
+    /// <summary>Takes the captured graph and instantiates it.</summary>
+    public void Finish(nint graph, CudaTensor output)
+    {
+        _graph = graph;
+        _exec = _driver.Instantiate(graph);
+        Output = output;
+    }
+
+    /// <summary>Writes the step's inputs where the graph's copies read them, then launches it on <paramref name="stream"/>.</summary>
+    public void Replay(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, SequenceBatch batch, nint stream)
+    {
+        foreach (var (offset, bytes, what) in Staging.Recorded)
+        {
+            var values = what.Kind switch
+            {
+                StagedInputKind.TokenIds => MemoryMarshal.AsBytes(tokenIds),
+                StagedInputKind.LogitRows => MemoryMarshal.AsBytes(logitRows),
+                _ => DeviceBatch.Values(what, batch),
+            };
+            if (values.Length != bytes) throw new InvalidOperationException($"A recorded step's {what.Kind} input was {bytes} bytes; this step's is {values.Length}.");
+            values.CopyTo(Staging.Region(offset, bytes));
+        }
+        _driver.Launch(_exec, stream);
+    }
+
+    public void Dispose()
+    {
+        _driver.Destroy(_exec, _graph);
+        _exec = _graph = 0;
+        Output?.Dispose();
+        Output = null;
+        _pool.Release(Arena);
+        Workspace.Dispose();
+        Staging.Dispose();
+    }
+}
