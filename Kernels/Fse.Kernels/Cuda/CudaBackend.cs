@@ -276,7 +276,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         if (x.Dim(-1) != d || output.ElementCount != x.ElementCount) throw Shapes("RmsNorm", x, weight, output);
         int rows = checked((int)(x.ElementCount / d));
         if (rows == 0) return;
-        _k.RmsNorm(Rows(rows, Warps(_group)), xs, w, o, d, eps, unitOffset ? 1 : 0);
+        _k.RmsNorm(WideRows(rows, d), xs, w, o, d, eps, unitOffset ? 1 : 0);
     }
 
     public void AddRmsNorm(Tensor residual, Tensor delta, Tensor weight, Tensor output, float eps, bool unitOffset)
@@ -290,7 +290,7 @@ public sealed unsafe partial class CudaBackend : IBackend
             throw Shapes("AddRmsNorm", residual, delta, weight, output);
         int rows = checked((int)(residual.ElementCount / d));
         if (rows == 0) return;
-        _k.AddRmsNorm(Rows(rows, Warps(_group)), r, dl, w, o, d, eps, unitOffset ? 1 : 0);
+        _k.AddRmsNorm(WideRows(rows, d), r, dl, w, o, d, eps, unitOffset ? 1 : 0);
     }
 
     public void Add(Tensor a, Tensor b, Tensor output)
@@ -373,6 +373,18 @@ public sealed unsafe partial class CudaBackend : IBackend
         new((int)rows, _group, SharedMemoryConfig.RequestDynamic<float>(Math.Max(1, sharedFloats)));
 
     private int Warps(int group) => group / _acc.WarpSize;
+
+    /// <summary>
+    /// One group per row of <paramref name="width"/> values, wide enough that each thread takes at most two: a row kernel
+    /// walks its row in dependent steps, so a decode step's single 2048-wide row in 128 threads spent 16 memory latencies.
+    /// Shared: one float per warp.
+    /// </summary>
+    private KernelConfig WideRows(long rows, int width)
+    {
+        int warp = _acc.WarpSize;
+        int group = Math.Clamp((width / 2 + warp - 1) / warp * warp, _group, _acc.MaxNumThreadsPerGroup);
+        return new((int)rows, group, SharedMemoryConfig.RequestDynamic<float>(group / warp));
+    }
 
     private DeviceBatch Batch(SequenceBatch batch)
     {
