@@ -75,13 +75,14 @@ public sealed partial class CudaBackend : IStepGraphs
 
     /// <summary>
     /// Decode steps only (one token per sequence, none at position 0): their ops take every varying value from uploaded
-    /// tables. Steps that use cuBLAS, read results back mid-step (expert GEMMs) or run dense prefill attention run eagerly.
+    /// tables. Steps that read results back mid-step (expert GEMMs) run eagerly, and so do steps that use cuBLAS unless
+    /// <see cref="CudaBackendOptions.StepGraphsWithCublas"/>.
     /// </summary>
     private bool Recordable(SequenceBatch batch, int rows)
     {
         int t = batch.TokenCount;
         if (!SupportsStepGraphs || !Options.StepGraphs || t == 0 || rows == 0 || t != batch.SequenceCount || t > Options.StepGraphMaxTokens) return false;
-        if (_cublas is not null && Options.UseCublas && t >= Options.CublasMinTokens) return false;
+        if (_cublas is not null && Options.UseCublas && t >= Options.CublasMinTokens && !Options.StepGraphsWithCublas) return false;
         if (t >= Options.MoeCublasMinTokens) return false;
         foreach (int p in batch.Positions)
             if (p == 0) return false;

@@ -63,6 +63,9 @@ public sealed record CudaBackendOptions
     /// </summary>
     public bool StepGraphs { get; init; } = true;
 
-    /// <summary>Largest decode batch (tokens) recorded as a step graph; steps that use cuBLAS are never recorded.</summary>
+    /// <summary>Largest decode batch (tokens) recorded as a step graph.</summary>
     public int StepGraphMaxTokens { get; init; } = 64;
+
+    /// <summary>Whether steps whose MatMuls go through cuBLAS (from <see cref="CublasMinTokens"/> tokens) are recorded too.</summary>
+    public bool StepGraphsWithCublas { get; init; } = true;
 }
