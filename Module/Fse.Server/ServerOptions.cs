@@ -52,7 +52,8 @@ public sealed record ServerOptions
 
         Usage: fse-server --model <checkpoint-dir|preset> [options]
 
-          --model <dir|preset>           A hub-layout checkpoint directory, or a preset generated in memory
+          --model <dir|preset>           A hub-layout checkpoint directory, or a preset whose random weights are
+                                         drawn in the backend's memory (on CUDA by the GPU; no files)
                                          (tiny-qwen3-next, tiny-qwen2-moe, tiny-glm4-moe, qwen3-next-80b-a3b, ...).
           --fse on|off                   Fused Shared Expert on or off (default on).
           --device auto|cpu|cuda         The backend (default auto).

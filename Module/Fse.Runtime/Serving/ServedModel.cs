@@ -20,7 +20,8 @@ public sealed record PresetOptions
 
 /// <summary>
 /// The model a server serves: a checkpoint directory (hub layout, its tokenizer when it has one) or a named preset
-/// generated in memory with a built-in tokenizer sized to its vocabulary. Owns the weights, the graph and the tokenizer.
+/// whose weight matrices the backend draws in its own memory (<see cref="Presets.PresetSource"/>), with a built-in tokenizer
+/// sized to its vocabulary. Owns the weights, the graph and the tokenizer.
 /// </summary>
 public sealed class ServedModel : IDisposable
 {
