@@ -17,3 +17,18 @@ public interface IStepGraphs
     void RunStep(object owner, ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, SequenceBatch batch,
         Action<Tensor, Tensor, Tensor> step, Span<float> output);
 }
+
+/// <summary>A step without a graph: what <see cref="IStepGraphs.RunStep"/> does when it does not replay.</summary>
+public static class EagerStep
+{
+    /// <summary>Uploads the ids and rows, runs <paramref name="step"/> into a fresh output tensor and downloads it (when there are rows).</summary>
+    public static void Run(IBackend backend, ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns,
+        Action<Tensor, Tensor, Tensor> step, Span<float> output)
+    {
+        using var ids = backend.Upload(tokenIds, tokenIds.Length);
+        using var rows = backend.Upload(logitRows, logitRows.Length);
+        using var result = backend.Empty(DType.F32, logitRows.Length, outputColumns);
+        step(ids, rows, result);
+        if (logitRows.Length > 0) backend.Download(result, output[..checked(logitRows.Length * outputColumns)]);
+    }
+}

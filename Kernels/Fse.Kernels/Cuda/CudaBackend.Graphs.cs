@@ -138,14 +138,8 @@ public sealed partial class CudaBackend : IStepGraphs
     /// <summary>Why the last step that could not be recorded failed (diagnostics; null when none failed).</summary>
     public string? LastStepGraphFailure { get; private set; }
 
-    private void RunEager(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, Action<Tensor, Tensor, Tensor> step, Span<float> output)
-    {
-        using var ids = Upload(tokenIds, tokenIds.Length);
-        using var rows = Upload(logitRows, logitRows.Length);
-        using var result = Empty(DType.F32, logitRows.Length, outputColumns);
-        step(ids, rows, result);
-        if (logitRows.Length > 0) Download(result, output[..checked(logitRows.Length * outputColumns)]);
-    }
+    private void RunEager(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, Action<Tensor, Tensor, Tensor> step, Span<float> output) =>
+        EagerStep.Run(this, tokenIds, logitRows, outputColumns, step, output);
 
     private void DisposeStepGraphs()
     {

@@ -153,11 +153,7 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend, IStepGraphs
     {
         if (inner is not CudaBackend { SupportsStepGraphs: true } cuda)
         {
-            using var ids = inner.Upload(tokenIds, tokenIds.Length);
-            using var rows = inner.Upload(logitRows, logitRows.Length);
-            using var result = inner.Empty(DType.F32, logitRows.Length, outputColumns);
-            step(ids, rows, result);
-            if (logitRows.Length > 0) inner.Download(result, output[..(logitRows.Length * outputColumns)]);
+            EagerStep.Run(this, tokenIds, logitRows, outputColumns, step, output);
             return;
         }
         var key = (owner, batch.TokenCount, logitRows.Length);

@@ -70,7 +70,7 @@ public sealed class CausalLm : IDisposable
     /// </summary>
     public void Forward(ReadOnlySpan<int> tokenIds, SequenceBatch batch, ModelState state, ReadOnlySpan<int> logitRows, Span<float> logits, IRoutingObserver? observer = null)
     {
-        int t = batch.TokenCount, h = Config.HiddenSize, v = Config.VocabSize;
+        int t = batch.TokenCount, v = Config.VocabSize;
         if (tokenIds.Length != t) throw new ArgumentException($"{tokenIds.Length} token ids for a batch of {t} tokens.", nameof(tokenIds));
         if (logits.Length < (long)logitRows.Length * v) throw new ArgumentException("The logits buffer is too small.", nameof(logits));
         for (int i = 0; i < t; i++)
@@ -80,18 +80,11 @@ public sealed class CausalLm : IDisposable
         foreach (var r in logitRows)
             if ((uint)r >= (uint)t) throw new ArgumentOutOfRangeException(nameof(logitRows), $"Logit row {r} of a {t}-token batch.");
 
+        // A backend with step graphs may record this step once and replay it for later steps of its shape (decode).
         if (Backend is IStepGraphs graphs && observer is null)
-        {
-            // The backend may record this step once and replay it for later steps of its shape (decode).
             graphs.RunStep((this, state), tokenIds, logitRows, v, batch, (ids, rows, output) => Step(ids, rows, output, batch, state, null), logits);
-            return;
-        }
-        using var s = new Scratch(Backend);
-        var ids = s.Own(Backend.Upload(tokenIds, t));
-        var rows = s.Own(Backend.Upload(logitRows, logitRows.Length));
-        var output = s.F32(logitRows.Length, v);
-        Step(ids, rows, output, batch, state, observer);
-        if (logitRows.Length > 0) Backend.Download(output, logits[..(logitRows.Length * v)]);
+        else
+            EagerStep.Run(Backend, tokenIds, logitRows, v, (ids, rows, output) => Step(ids, rows, output, batch, state, observer), logits);
     }
 
     /// <summary>The device part of a step: token ids in, logits of the picked rows out (nothing when there are none).</summary>
