@@ -19,18 +19,18 @@ internal sealed class PinnedStaging : IDisposable
     /// <summary>Uploads larger than this go through a synchronous copy instead of growing the pinned area.</summary>
     public const long LargestStaged = 64L << 20;
 
-    private readonly Accelerator acc;
+    private readonly Accelerator _acc;
     private readonly List<(long Offset, int Bytes, StagedInput What)>? _record;
     private PageLockedArray1D<byte>? _area;
     private long _used;
 
-    public PinnedStaging(Accelerator accelerator) => acc = accelerator;
+    public PinnedStaging(Accelerator accelerator) => _acc = accelerator;
 
     /// <summary>A recording instance with a fixed area of <paramref name="bytes"/> bytes.</summary>
     public PinnedStaging(Accelerator accelerator, long bytes)
     {
-        acc = accelerator;
-        _area = acc.AllocatePageLocked1D<byte>(bytes);
+        _acc = accelerator;
+        _area = _acc.AllocatePageLocked1D<byte>(bytes);
         _record = [];
     }
 
@@ -60,18 +60,18 @@ internal sealed class PinnedStaging : IDisposable
         if (_area is null || _used + size > _area.Length)
         {
             // Every queued copy has read its region once the stream is idle.
-            acc.Synchronize();
+            _acc.Synchronize();
             _used = 0;
             if (_area is null || size > _area.Length)
             {
                 long grown = Math.Max(size, Math.Max(1L << 20, (_area?.Length ?? 0) * 2));
                 _area?.Dispose();
-                _area = acc.AllocatePageLocked1D<byte>(grown);
+                _area = _acc.AllocatePageLocked1D<byte>(grown);
             }
         }
         var region = _area.Span.Slice((int)_used, bytes.Length);
         bytes.CopyTo(region);
-        target.SubView(0, data.Length).CopyFromCPUUnsafeAsync(acc.DefaultStream, ref Unsafe.As<byte, T>(ref region[0]), data.Length);
+        target.SubView(0, data.Length).CopyFromCPUUnsafeAsync(_acc.DefaultStream, ref Unsafe.As<byte, T>(ref region[0]), data.Length);
         _used += size;
     }
 
