@@ -41,12 +41,9 @@ public sealed unsafe partial class CudaBackend : IBackend
             // 128 threads (4 warps) for row kernels on a GPU; the CPU accelerator's largest group (16 = 4 warps of 4) there.
             _group = Math.Min(128, _acc.MaxNumThreadsPerGroup);
             _side = _acc.MaxNumThreadsPerGroup >= 256 ? 16 : (int)Math.Sqrt(_acc.MaxNumThreadsPerGroup);
-            if (_acc is CudaAccelerator cudaAcc && CudaDriver.Instance is { } driver)
+            if (_acc is CudaAccelerator cudaAcc && CudaDriver.Instance is { } driver && CapturableStream(cudaAcc) is { } stream)
             {
-                // Every op, copy and cuBLAS call goes to the accelerator's default stream; ILGPU's is the legacy NULL stream,
-                // which cannot be captured into a graph, so it becomes a stream of our own (blocking, ordered with the NULL stream).
-                _stream = cudaAcc.CreateStream(StreamFlags.CU_STREAM_DEFAULT);
-                typeof(Accelerator).GetProperty(nameof(Accelerator.DefaultStream))!.SetValue(_acc, _stream);
+                _stream = stream;
                 _driver = driver;
             }
             _k = new KernelSet(_acc);
@@ -394,6 +391,20 @@ public sealed unsafe partial class CudaBackend : IBackend
         _batches.Enqueue(d);
         if (_batches.Count > RecentBatches) _batches.Dequeue().Dispose();
         return d;
+    }
+
+    /// <summary>
+    /// Every op, copy and cuBLAS call goes to the accelerator's default stream; ILGPU's is the legacy NULL stream, which
+    /// cannot be captured into a graph, so it becomes a stream of our own (blocking, so ordered with the NULL stream),
+    /// through the property's protected setter. Null, and no step graphs, when this ILGPU version has no such setter.
+    /// </summary>
+    private static CudaStream? CapturableStream(CudaAccelerator acc)
+    {
+        var setter = typeof(Accelerator).GetProperty(nameof(Accelerator.DefaultStream))?.GetSetMethod(nonPublic: true);
+        if (setter is null) return null;
+        var stream = acc.CreateStream(StreamFlags.CU_STREAM_DEFAULT);
+        setter.Invoke(acc, [stream]);
+        return stream;
     }
 
     private static Context CreateContext(bool cuda) =>
