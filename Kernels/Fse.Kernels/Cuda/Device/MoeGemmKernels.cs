@@ -47,8 +47,7 @@ public static class MoeGemmKernels
         long n = (long)g.Tiles * rows * h;
         for (long idx = Grid.GlobalIndex.X; idx < n; idx += Grid.DimX * Group.DimX)
         {
-            long i = idx / ((long)rows * h);
-            int rem = (int)(idx - i * rows * h), r = rem / h, k = rem - r * h;
+            TileCell(idx, rows, h, out long i, out int r, out int k);
             int tile = g.FirstTile + (int)i, start = a.TileStart[tile];
             float x = r < PairsIn(a, tile, rows) ? a.X[(long)(a.Sorted[start + r] / a.PerToken) * h + k] : 0f;
             MatMulKernels.WriteBf16Terms(g.XSplit, (i * g.Terms * rows + r) * h + k, (long)rows * h, g.Terms, x);
@@ -63,8 +62,7 @@ public static class MoeGemmKernels
         long n = (long)g.Tiles * rows * w;
         for (long idx = Grid.GlobalIndex.X; idx < n; idx += Grid.DimX * Group.DimX)
         {
-            long i = idx / ((long)rows * w);
-            int rem = (int)(idx - i * rows * w), r = rem / w, c = rem - r * w;
+            TileCell(idx, rows, w, out long i, out int r, out int c);
             float gate = 0f, up = 0f;
             for (int j = 0; j < g.Terms; j++)
             {
@@ -84,14 +82,22 @@ public static class MoeGemmKernels
         long n = (long)g.Tiles * rows * h;
         for (long idx = Grid.GlobalIndex.X; idx < n; idx += Grid.DimX * Group.DimX)
         {
-            long i = idx / ((long)rows * h);
-            int rem = (int)(idx - i * rows * h), r = rem / h, c = rem - r * h;
+            TileCell(idx, rows, h, out long i, out int r, out int c);
             int tile = g.FirstTile + (int)i;
             if (r >= PairsIn(a, tile, rows)) continue;
             float y = 0f;
             for (int j = 0; j < g.Terms; j++) y += g.C2[((i * g.Terms + j) * rows + r) * h + c];
             a.Y[(long)a.Sorted[a.TileStart[tile] + r] * h + c] = y;
         }
+    }
+
+    /// <summary>A flat index over [tiles, rows, width] as (tile of the chunk, row, column).</summary>
+    private static void TileCell(long idx, int rows, int width, out long tile, out int row, out int column)
+    {
+        tile = idx / ((long)rows * width);
+        int rem = (int)(idx - tile * rows * width);
+        row = rem / width;
+        column = rem - row * width;
     }
 
     /// <summary>Pairs in a tile: its expert's pairs from the tile's start, at most a tile.</summary>

@@ -201,16 +201,25 @@ public static class MoeKernels
     }
 
     /// <summary>
+    /// One warp per (item, row) with rows of <paramref name="rowsPerItem"/> spread over ceil(rowsPerItem / warps) groups
+    /// per item: this warp's item and row, false for the spare warps of an item's last group.
+    /// </summary>
+    private static bool WarpRow(int rowsPerItem, out int item, out int row)
+    {
+        int warps = Group.DimX / Warp.WarpSize;
+        int rowBlocks = (rowsPerItem + warps - 1) / warps;
+        item = Grid.IdxX / rowBlocks;
+        row = (Grid.IdxX - item * rowBlocks) * warps + Warp.WarpIdx;
+        return row < rowsPerItem;
+    }
+
+    /// <summary>
     /// Few-token path, no alignment: act[p, i] = silu(gate_i · x) · (up_i · x) for pair p = t·P + j of expert ids[p],
     /// one warp per (pair, i), 128-bit loads (the vector layout only). Grid: pairs × ceil(Width / warps).
     /// </summary>
     public static void GateUpDirect<TW>(MoeArgs a) where TW : struct, IWeightFormat
     {
-        int warps = Group.DimX / Warp.WarpSize;
-        int rowBlocks = (a.Width + warps - 1) / warps;
-        int p = Grid.IdxX / rowBlocks;
-        int i = (Grid.IdxX - p * rowBlocks) * warps + Warp.WarpIdx;
-        if (i >= a.Width) return;
+        if (!WarpRow(a.Width, out int p, out int i)) return;
         int e = a.Ids[p];
         if ((uint)e >= (uint)a.Slots)
         {
@@ -237,11 +246,7 @@ public static class MoeKernels
     /// </summary>
     public static void DownCombineDirect<TW>(MoeArgs a) where TW : struct, IWeightFormat
     {
-        int warps = Group.DimX / Warp.WarpSize;
-        int rowBlocks = (a.Hidden + warps - 1) / warps;
-        int t = Grid.IdxX / rowBlocks;
-        int c = (Grid.IdxX - t * rowBlocks) * warps + Warp.WarpIdx;
-        if (c >= a.Hidden) return;
+        if (!WarpRow(a.Hidden, out int t, out int c)) return;
         TW fmt = default;
         int lane = Warp.LaneIdx, ws = Warp.WarpSize, chunks = a.Width / 8;
         long actRow = a.Width / 4;
