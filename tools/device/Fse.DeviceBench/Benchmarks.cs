@@ -77,6 +77,37 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
     }
 
     /// <summary>
+    /// One attention call's tensors on a backend: the step's q, k and v, the paged caches (the given values, or zeros when
+    /// null) and the output, so the CUDA call and its CPU reference are set up alike.
+    /// </summary>
+    private sealed class AttentionTensors : IDisposable
+    {
+        public AttentionTensors(IBackend b, float[] q, float[] k, float[] v, float[]? cacheK, float[]? cacheV, int tokens, int heads, int kvHeads, int hd, int slots)
+        {
+            Q = b.Upload(q, tokens, heads, hd);
+            K = b.Upload(k, tokens, kvHeads, hd);
+            V = b.Upload(v, tokens, kvHeads, hd);
+            KeyCache = cacheK is null ? b.Allocate(DType.F32, slots, kvHeads, hd) : b.Upload(cacheK, slots, kvHeads, hd);
+            ValueCache = cacheV is null ? b.Allocate(DType.F32, slots, kvHeads, hd) : b.Upload(cacheV, slots, kvHeads, hd);
+            Out = b.Allocate(DType.F32, tokens, heads, hd);
+        }
+
+        public Tensor Q { get; }
+        public Tensor K { get; }
+        public Tensor V { get; }
+        public Tensor KeyCache { get; }
+        public Tensor ValueCache { get; }
+        public Tensor Out { get; }
+
+        public void Run(IBackend b, SequenceBatch batch, float scale) => b.PagedAttention(Q, K, V, KeyCache, ValueCache, batch, scale, Out);
+
+        public void Dispose()
+        {
+            foreach (var t in new[] { Q, K, V, KeyCache, ValueCache, Out }) t.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Decode attention of the Qwen3-Next full-attention layer (16 query heads, 2 KV heads, head dim 256): B sequences
     /// of <paramref name="context"/> cached tokens, one new token each (KV write included).
     /// </summary>
@@ -86,33 +117,23 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
         int blocksPerSeq = (context + bs - 1) / bs, slots = batch * blocksPerSeq * bs;
         var cacheK = HostWeights.Floats(slots * kvHeads * hd, seed: 31);
         var cacheV = HostWeights.Floats(slots * kvHeads * hd, seed: 32);
-        using var kc = cuda.Upload(cacheK, slots, kvHeads, hd);
-        using var vc = cuda.Upload(cacheV, slots, kvHeads, hd);
         var q = HostWeights.Floats(batch * heads * hd, seed: 33);
         var k = HostWeights.Floats(batch * kvHeads * hd, seed: 34);
         var v = HostWeights.Floats(batch * kvHeads * hd, seed: 35);
-        using var qg = cuda.Upload(q, batch, heads, hd);
-        using var kg = cuda.Upload(k, batch, kvHeads, hd);
-        using var vg = cuda.Upload(v, batch, kvHeads, hd);
-        using var og = cuda.Allocate(DType.F32, batch, heads, hd);
+        using var g = new AttentionTensors(cuda, q, k, v, cacheK, cacheV, batch, heads, kvHeads, hd, slots);
         // Sequence s owns blocks [s·blocksPerSeq, (s+1)·blocksPerSeq) in reverse order (a scattered table).
         var table = Enumerable.Range(0, batch).SelectMany(s => Enumerable.Range(0, blocksPerSeq).Select(j => s * blocksPerSeq + blocksPerSeq - 1 - j)).ToArray();
         var sb = new SequenceBatch([.. Enumerable.Range(0, batch + 1)], [.. Enumerable.Repeat(context - 1, batch)], table, blocksPerSeq, bs,
             [.. Enumerable.Range(0, batch)], [.. Enumerable.Repeat(false, batch)]);
         float scale = 1f / MathF.Sqrt(hd);
-        double us = Measure.Micros(cuda, _ => cuda.PagedAttention(qg, kg, vg, kc, vc, sb, scale, og));
-        double host = Measure.HostMicros(cuda, _ => cuda.PagedAttention(qg, kg, vg, kc, vc, sb, scale, og));
+        double us = Measure.Micros(cuda, _ => g.Run(cuda, sb, scale));
+        double host = Measure.HostMicros(cuda, _ => g.Run(cuda, sb, scale));
         string check = "-";
         if (batch == 1)
         {
-            using var kcc = cpu.Upload(cacheK, slots, kvHeads, hd);
-            using var vcc = cpu.Upload(cacheV, slots, kvHeads, hd);
-            using var qc = cpu.Upload(q, batch, heads, hd);
-            using var kcpu = cpu.Upload(k, batch, kvHeads, hd);
-            using var vcpu = cpu.Upload(v, batch, kvHeads, hd);
-            using var oc = cpu.Allocate(DType.F32, batch, heads, hd);
-            cpu.PagedAttention(qc, kcpu, vcpu, kcc, vcc, new SequenceBatch([0, 1], [context - 1], table, blocksPerSeq, bs, [0], [false]), scale, oc);
-            check = Measure.Err(Measure.RelativeError(Measure.Get(cuda, og), Measure.Get(cpu, oc)), 1e-5);
+            using var c = new AttentionTensors(cpu, q, k, v, cacheK, cacheV, batch, heads, kvHeads, hd, slots);
+            c.Run(cpu, new SequenceBatch([0, 1], [context - 1], table, blocksPerSeq, bs, [0], [false]), scale);
+            check = Measure.Err(Measure.RelativeError(Measure.Get(cuda, g.Out), Measure.Get(cpu, c.Out)), 1e-5);
         }
         double bytes = 2.0 * batch * context * kvHeads * hd * 4;
         _rows.Add(new Row($"PagedAttention decode {heads}q/{kvHeads}kv x{hd}", $"B={batch} context={context}", us, $"{bytes / us / 1e6:F2} TB/s of KV, host {host:F1} µs", check));
@@ -126,31 +147,21 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
         var q = HostWeights.Floats(tokens * heads * hd, seed: 41);
         var k = HostWeights.Floats(tokens * kvHeads * hd, seed: 42);
         var v = HostWeights.Floats(tokens * kvHeads * hd, seed: 43);
-        using var kc = cuda.Allocate(DType.F32, blocks * bs, kvHeads, hd);
-        using var vc = cuda.Allocate(DType.F32, blocks * bs, kvHeads, hd);
-        using var qg = cuda.Upload(q, tokens, heads, hd);
-        using var kg = cuda.Upload(k, tokens, kvHeads, hd);
-        using var vg = cuda.Upload(v, tokens, kvHeads, hd);
-        using var og = cuda.Allocate(DType.F32, tokens, heads, hd);
+        using var g = new AttentionTensors(cuda, q, k, v, null, null, tokens, heads, kvHeads, hd, blocks * bs);
         SequenceBatch Batch() => new([0, tokens], [.. Enumerable.Range(0, tokens)], [.. Enumerable.Range(0, blocks)], blocks, bs, [0], [true]);
         float scale = 1f / MathF.Sqrt(hd);
-        using var kcc = cpu.Allocate(DType.F32, blocks * bs, kvHeads, hd);
-        using var vcc = cpu.Allocate(DType.F32, blocks * bs, kvHeads, hd);
-        using var qc = cpu.Upload(q, tokens, heads, hd);
-        using var kcpu = cpu.Upload(k, tokens, kvHeads, hd);
-        using var vcpu = cpu.Upload(v, tokens, kvHeads, hd);
-        using var oc = cpu.Allocate(DType.F32, tokens, heads, hd);
-        cpu.PagedAttention(qc, kcpu, vcpu, kcc, vcc, Batch(), scale, oc);
-        var want = Measure.Get(cpu, oc);
+        using var c = new AttentionTensors(cpu, q, k, v, null, null, tokens, heads, kvHeads, hd, blocks * bs);
+        c.Run(cpu, Batch(), scale);
+        var want = Measure.Get(cpu, c.Out);
         var saved = cuda.Options;
         cuda.Options = saved with { DenseAttentionMinTokens = int.MaxValue };
         var sb = Batch();
-        double paged = Measure.Micros(cuda, _ => cuda.PagedAttention(qg, kg, vg, kc, vc, sb, scale, og));
-        string pagedErr = Measure.Err(Measure.RelativeError(Measure.Get(cuda, og), want), 1e-5);
+        double paged = Measure.Micros(cuda, _ => g.Run(cuda, sb, scale));
+        string pagedErr = Measure.Err(Measure.RelativeError(Measure.Get(cuda, g.Out), want), 1e-5);
         cuda.Options = saved with { DenseAttentionMinTokens = 1 };
         var sb2 = Batch();
-        double dense = Measure.Micros(cuda, _ => cuda.PagedAttention(qg, kg, vg, kc, vc, sb2, scale, og));
-        string denseErr = Measure.Err(Measure.RelativeError(Measure.Get(cuda, og), want), 1e-5);
+        double dense = Measure.Micros(cuda, _ => g.Run(cuda, sb2, scale));
+        string denseErr = Measure.Err(Measure.RelativeError(Measure.Get(cuda, g.Out), want), 1e-5);
         cuda.Options = saved;
         _rows.Add(new Row($"PagedAttention prefill {heads}q/{kvHeads}kv x{hd}", $"one fresh {tokens}-token prompt: paged kernel {paged:F1} µs ({pagedErr}), dense cuBLAS",
             dense, $"{paged / dense:F2}x", "dense vs cpu " + denseErr));

@@ -6,6 +6,7 @@ using Fse.Kernels.Cuda;
 using Fse.Kernels.Profiling;
 using Fse.Runtime;
 using Fse.Runtime.Checkpoints;
+using Fse.Runtime.Inference;
 using Fse.Runtime.Models;
 using Fse.Runtime.Presets;
 
@@ -149,14 +150,8 @@ internal static class ModelBench
                     {
                         var a = eager.AsSpan(q * v, v);
                         var d = graph.AsSpan(q * v, v);
-                        double num = 0, den = 0;
-                        for (int i = 0; i < v; i++)
-                        {
-                            num += (a[i] - (double)d[i]) * (a[i] - (double)d[i]);
-                            den += (double)a[i] * a[i];
-                        }
-                        worst = Math.Max(worst, Math.Sqrt(num / Math.Max(den, 1e-30)));
-                        int argA = ArgMax(a), argD = ArgMax(d);
+                        worst = Math.Max(worst, Measure.RelativeError(d, a));
+                        int argA = Sampler.ArgMax(a), argD = Sampler.ArgMax(d);
                         if (argA == argD) agree++;
                         tokens[q] = argA;
                     }
@@ -170,14 +165,6 @@ internal static class ModelBench
         }
         if (cuda?.LastStepGraphFailure is { } why) report.AppendLine($"last step that could not be recorded: {why}");
         return (report.ToString(), failures);
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-            if (values[i] > values[best]) best = i;
-        return best;
     }
 
     private static void Append(StringBuilder report, string title, IReadOnlyList<OpTiming> timings, int steps)

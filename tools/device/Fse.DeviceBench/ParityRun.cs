@@ -31,12 +31,7 @@ internal static class ParityRun
                 var a = new Generator(cpu.Model).Logits(ids);
                 var b = new Generator(gpu.Model).Logits(ids);
                 double worst = 0;
-                for (int p = 0; p < ids.Length; p++)
-                {
-                    double num = 0, den = 0;
-                    for (int v = 0; v < a[p].Length; v++) { double d = b[p][v] - (double)a[p][v]; num += d * d; den += (double)a[p][v] * a[p][v]; }
-                    worst = Math.Max(worst, Math.Sqrt(num / den));
-                }
+                for (int p = 0; p < ids.Length; p++) worst = Math.Max(worst, Measure.RelativeError(b[p], a[p]));
                 var ga = new Generator(cpu.Model).Generate(prompt, n, SamplingParams.Greedy, []).TokenIds;
                 var gb = new Generator(gpu.Model).Generate(prompt, n, SamplingParams.Greedy, []).TokenIds;
                 bool same = ga.SequenceEqual(gb);
