@@ -72,6 +72,21 @@ public interface IBackend : IDisposable
     /// <summary>output [T, N] = x [T, K] · weight [N, K]ᵀ (+ bias [N]).</summary>
     void MatMul(Tensor x, Tensor weight, Tensor? bias, Tensor output);
 
+    /// <summary>
+    /// Several projections of the same input stacked in one weight: outputs[i] [T, n_i] = x · weight[o_i … o_i + n_i)ᵀ
+    /// (+ the same rows of bias), where the row blocks follow each other (o_0 = 0, Σ n_i = N). A backend may read the
+    /// stacked weight in one pass; this default runs one <see cref="MatMul"/> per block.
+    /// </summary>
+    void MatMulSplit(Tensor x, Tensor weight, Tensor? bias, IReadOnlyList<Tensor> outputs)
+    {
+        int offset = 0;
+        foreach (var (output, n) in MatMulSplitShapes.Blocks(x, weight, bias, outputs))
+        {
+            MatMul(x, weight.Slice(offset, n), bias?.Slice(offset, n), output);
+            offset += n;
+        }
+    }
+
     /// <summary>output = silu(gate) ⊙ up.</summary>
     void SiluMul(Tensor gate, Tensor up, Tensor output);
 

@@ -10,6 +10,54 @@ namespace Fse.Kernels.Tests;
 public abstract partial class BackendContract
 {
     [Theory]
+    [InlineData(1, 40, true)]      // a decode step: one stacked GEMV on device backends
+    [InlineData(3, 40, false)]
+    [InlineData(2, 37, true)]      // K not a multiple of 8: scalar weight reads
+    [InlineData(70, 40, true)]     // prefill-sized: one MatMul per block
+    public void MatMulSplitFillsEachBlockAsItsOwnMatMul(int t, int k, bool withBias)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(21 + t);
+        int[] widths = [9, 16, 1, 6];
+        int n = widths.Sum();
+        var x = Random(rng, t * k);
+        var w = Random(rng, n * k);
+        var bias = Random(rng, n);
+        var keep = new List<nint>();
+        try
+        {
+            using var xt = b.Upload(x, t, k);
+            using var wt = b.Upload(Host(w, DType.BF16, [n, k], keep));
+            using var bt = b.Upload(bias, n);
+            var outs = widths.Select(m => b.Allocate(DType.F32, t, m)).ToArray();
+            b.MatMulSplit(xt, wt, withBias ? bt : null, outs);
+            int offset = 0;
+            for (int o = 0; o < widths.Length; o++)
+            {
+                var got = Download(b, outs[o]);
+                var want = new double[t * widths[o]];
+                for (int i = 0; i < t; i++)
+                    for (int j = 0; j < widths[o]; j++)
+                    {
+                        int row = offset + j;
+                        double sum = withBias ? bias[row] : 0;
+                        for (int q = 0; q < k; q++) sum += x[i * k + q] * (double)Stored(w[row * k + q], DType.BF16);
+                        want[i * widths[o] + j] = sum;
+                    }
+                Assert.True(MaxAbsDiff(got, want) < 1e-5, $"block {o}: max diff {MaxAbsDiff(got, want)}");
+                offset += widths[o];
+                outs[o].Dispose();
+            }
+
+            using var short1 = b.Allocate(DType.F32, t, 9);
+            using var short2 = b.Allocate(DType.F32, t, 16);
+            var error = Assert.Throws<ArgumentException>(() => b.MatMulSplit(xt, wt, null, [short1, short2]));
+            Assert.Contains("rows", error.Message);
+        }
+        finally { Free(keep); }
+    }
+
+    [Theory]
     [InlineData(DType.BF16, 3, 64)]     // few tokens, K a multiple of 8: 128-bit loads
     [InlineData(DType.BF16, 6, 520)]    // two token tiles, many 8-element chunks per lane
     [InlineData(DType.F16, 4, 24)]
@@ -102,7 +150,7 @@ public abstract partial class BackendContract
     {
         using var b = CreateBackend();
         var rng = new Random(13);
-        int heads = 6, kvHeads = 2, hd = 12, bs = 16, maxBlocks = 3;
+        int heads = 6, kvHeads = 2, hd = 10, bs = 16, maxBlocks = 3;   // hd not a multiple of 4: the element-wise path
         int[] lengths = [37, 6];
         int[][] steps = [[33, 5], [1, 1], [3, 0]];   // tokens fed per step and sequence: prefill, one decode step, a 3-token chunk
         int[] table = [4, 0, 2, 1, 5, 3];
@@ -152,6 +200,15 @@ public abstract partial class BackendContract
         using var b = CreateBackend();
         var rng = new Random(14);
         CheckGatedDeltaNet(b, rng, form, nk: 1, dk: 12, nv: 2, dv: 20, kernel: 3, lengths: [9, 2, 6], split: [7, 1, 1], slots: [1, 3, 0], stateSlots: 4, chunk: 4);
+    }
+
+    /// <summary>A decode step (one token per sequence) after a prefill: device backends then fold the q/k L2 norms into the delta rule.</summary>
+    [Fact]
+    public void GatedDeltaNetDecodeStepAfterAPrefill()
+    {
+        using var b = CreateBackend();
+        var rng = new Random(16);
+        CheckGatedDeltaNet(b, rng, DeltaRuleForm.Auto, nk: 2, dk: 12, nv: 4, dv: 6, kernel: 4, lengths: [10, 7, 4], split: [9, 6, 3], slots: [2, 0, 1], stateSlots: 3, chunk: 4);
     }
 
     /// <summary>

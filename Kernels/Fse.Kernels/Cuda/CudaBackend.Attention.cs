@@ -61,6 +61,15 @@ public sealed partial class CudaBackend
             args.PartMax = ws.SubView(jobs * parts * hd, jobs * parts);
             args.PartSum = ws.SubView(jobs * parts * (hd + 1), jobs * parts);
         }
+        var (kc, vc, o) = (T(keyCache), T(valueCache), T(output));
+        if (hd % 4 == 0 && kc.Aligned16 && vc.Aligned16 && o.Aligned16)
+        {
+            args.Vector = 1;
+            args.Key4 = kc.Vec;
+            args.Value4 = vc.Vec;
+            args.Out4 = o.Vec;
+            if (parts > 1) args.PartOut4 = args.PartOut.Cast<U4>();
+        }
         _k.WriteKv(Linear((long)tokens * kvHeads * hd), args);
         var dense = _cublas is { CanStride: true } && Options.UseCublas
             ? Batch(batch).DenseSequences(Options.DenseAttentionMinTokens) : ([], null);
@@ -71,9 +80,9 @@ public sealed partial class CudaBackend
         }
         if (dense.Spans.Count < batch.SequenceCount)
         {
-            int warps = Warps(_group);
-            _k.Attend(Rows(checked(jobs * parts), hd + warps * hd + 2 * warps), args);
-            if (parts > 1) _k.AttendCombine(Rows(jobs, parts + warps), args);
+            int warps = Warps(_group), chunkFloats = (hd + 3) / 4 * 4;
+            _k.Attend(Rows(checked(jobs * parts), chunkFloats + 3 * keys + 4 * _group), args);
+            if (parts > 1) _k.AttendCombine(Rows(jobs, parts + warps + 4 * _group), args);
         }
         foreach (var (first, count) in dense.Spans) DenseAttention(args, first, count);
     }

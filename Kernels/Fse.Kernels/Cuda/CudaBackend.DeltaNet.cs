@@ -7,9 +7,11 @@ namespace Fse.Kernels.Cuda;
 public sealed partial class CudaBackend
 {
     /// <summary>
-    /// Conv (decode: one thread per sequence × channel; prefill: one per token × channel, then the state update), q/k L2 norm, the recurrent delta rule (one warp per value column with the
-    /// column's state in registers; for key dims above 4 × warp size, each value head's state in shared memory while its
-    /// group walks the tokens) and the gated RMSNorm: four launches (five for a prefill). Every <see cref="DeltaRuleForm"/>
+    /// Conv (decode: one thread per sequence × channel; prefill: one per token × channel, then the state update), the
+    /// recurrent delta rule (one warp per value column with the column's state in registers, applying the q/k L2 norms
+    /// itself in decode steps; for key dims above 4 × warp size, each value head's state in shared memory while its group
+    /// walks the tokens) and the gated RMSNorm: three launches for a decode step, four (a q/k L2 norm launch first) for a
+    /// prefill or a wide key dim, five with the prefill's conv state update. Every <see cref="DeltaRuleForm"/>
     /// runs the recurrent kernel here; the forms differ only in rounding (the contract compares each with float64).
     /// </summary>
     public void GatedDeltaNet(GatedDeltaNetArgs a, SequenceBatch batch)
@@ -29,14 +31,16 @@ public sealed partial class CudaBackend
             Kernel = kernel, Channels = channels, StateSlots = Math.Min(a.ConvState.Dim(0), a.RecurrentState.Dim(0)), Columns = columns,
             Status = _status.View,
         };
-        if (tokens <= 2 * batch.SequenceCount) _k.CausalConv(Linear((long)batch.SequenceCount * channels), args);
+        bool decode = tokens <= 2 * batch.SequenceCount;
+        args.NormalizeQueryKey = inRegisters && decode ? 1 : 0;
+        if (decode) _k.CausalConv(Linear((long)batch.SequenceCount * channels), args);
         else
         {
             _k.CausalConvTokens(Linear((long)tokens * channels), args);
             _k.CausalConvState(Linear((long)batch.SequenceCount * channels), args);
         }
         int warps = Warps(_group);
-        _k.QueryKeyL2(Rows((long)tokens * 2 * nk, warps), args.Conv, channels, nk, dk, 1f / MathF.Sqrt(dk));
+        if (args.NormalizeQueryKey == 0) _k.QueryKeyL2(Rows((long)tokens * 2 * nk, warps), args.Conv, channels, nk, dk, 1f / MathF.Sqrt(dk));
         if (inRegisters)
         {
             long columnsInAll = (long)batch.SequenceCount * nv * dv;

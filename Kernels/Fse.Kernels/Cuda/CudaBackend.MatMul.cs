@@ -29,7 +29,7 @@ public sealed partial class CudaBackend
         var args = new MatMulArgs
         {
             W = w.View, W4 = w.Vec, X = xs.F32, X4 = xs.Vec, Bias = bias is null ? o.F32 : T(bias).F32, Out = o.F32,
-            Tokens = tokens, N = n, K = k, HasBias = bias is null ? 0 : 1,
+            Tokens = tokens, N = n, K = k, HasBias = bias is null ? 0 : 1, Split1 = n, Split2 = n, Split3 = n,
             Vector = k % 8 == 0 && w.Aligned16 && xs.Aligned16 ? 1 : 0, Side = _side,
         };
         var opt = Options;
@@ -48,6 +48,45 @@ public sealed partial class CudaBackend
             int groups = checked(((n + tile - 1) / tile) * ((tokens + tile - 1) / tile));
             _k.Tiled[w.DType](new KernelConfig(groups, _side * _side, SharedMemoryConfig.RequestDynamic<float>(2 * MatMulKernels.TileDepth * (tile + 1))), args);
         }
+    }
+
+    /// <summary>
+    /// The stacked projections in one GEMV launch when the GEMV path would run (few tokens, at most four blocks): each
+    /// warp writes its row into its block's output, so a decode step reads the stacked weight once instead of launching
+    /// per block. Otherwise one <see cref="MatMul"/> per block.
+    /// </summary>
+    public void MatMulSplit(Tensor x, Tensor weight, Tensor? bias, IReadOnlyList<Tensor> outputs)
+    {
+        var blocks = MatMulSplitShapes.Blocks(x, weight, bias, outputs);
+        var w = T(weight);
+        var xs = T(x);
+        int tokens = checked((int)x.Rows), n = checked((int)w.Rows), k = w.Dim(-1);
+        var opt = Options;
+        bool cublas = _cublas is not null && opt.UseCublas && tokens >= opt.CublasMinTokens;
+        if (blocks.Count > 4 || cublas || tokens > opt.GemvMaxTokens || w.Rank < 1 || w.DType == DType.I32 || x.Dim(-1) != k)
+        {
+            int offset = 0;
+            foreach (var (output, rows) in blocks)
+            {
+                MatMul(x, weight.Slice(offset, rows), bias?.Slice(offset, rows), output);
+                offset += rows;
+            }
+            return;
+        }
+        if (tokens == 0 || n == 0) return;
+        var outs = blocks.Select(b => T(b.Output).F32).ToArray();
+        int[] starts = [.. blocks.Select((_, i) => blocks.Take(i).Sum(b => b.Rows))];
+        int Start(int i) => i < starts.Length ? starts[i] : n;
+        var args = new MatMulArgs
+        {
+            W = w.View, W4 = w.Vec, X = xs.F32, X4 = xs.Vec, Bias = bias is null ? outs[0] : T(bias).F32, Out = outs[0],
+            Tokens = tokens, N = n, K = k, HasBias = bias is null ? 0 : 1,
+            Split1 = Start(1), Split2 = Start(2), Split3 = Start(3),
+            Out1 = outs.Length > 1 ? outs[1] : outs[0], Out2 = outs.Length > 2 ? outs[2] : outs[0], Out3 = outs.Length > 3 ? outs[3] : outs[0],
+            Vector = k % 8 == 0 && w.Aligned16 && xs.Aligned16 ? 1 : 0, Side = _side,
+        };
+        int warps = Warps(_group);
+        _k.Gemv[w.DType](new KernelConfig((n + warps - 1) / warps, _group), args);
     }
 
     private void CublasMatMul(CudaTensor x, CudaTensor w, CudaTensor? bias, CudaTensor o, int tokens, int n, int k)

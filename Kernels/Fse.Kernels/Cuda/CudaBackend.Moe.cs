@@ -7,6 +7,9 @@ namespace Fse.Kernels.Cuda;
 
 public sealed unsafe partial class CudaBackend
 {
+    /// <summary>Dynamic shared memory a softmax-routing group may use (the default limit without opting in to more).</summary>
+    private const int RoutingSharedBytes = 48 * 1024;
+
     public void RouteSoftmax(Tensor logits, int experts, int topK, bool renormalize, int sharedSlots, Tensor ids, Tensor weights)
     {
         int width = logits.Dim(-1), tokens = checked((int)logits.Rows), slots = topK + sharedSlots;
@@ -14,11 +17,13 @@ public sealed unsafe partial class CudaBackend
         if (tokens == 0) return;
         var args = new RoutingArgs
         {
-            Logits = T(logits).F32, Ids = T(ids).I32, Weights = T(weights).F32, Bias = T(logits).F32,
+            Logits = T(logits).F32, Ids = T(ids).I32, Weights = T(weights).F32, Bias = T(logits).F32, Tokens = tokens,
             Width = width, Experts = experts, TopK = topK, SharedSlots = sharedSlots, Renormalize = renormalize ? 1 : 0, Scale = 1f,
         };
-        int warps = Warps(_group);
-        _k.RouteSoftmax(Rows(tokens, experts + 2 * warps + topK), args);
+        // One warp per token, 4·E floats of shared memory each: as many warps per group as fit in 48 KB.
+        int perWarp = 4 * experts * sizeof(float), warps = Math.Min(Warps(_group), RoutingSharedBytes / perWarp);
+        if (warps < 1) throw new NotSupportedException($"Softmax routing over {experts} experts needs {perWarp} bytes of shared memory per token; at most {RoutingSharedBytes} are available.");
+        _k.RouteSoftmax(new KernelConfig((tokens + warps - 1) / warps, warps * _acc.WarpSize, SharedMemoryConfig.RequestDynamic<float>(warps * 4 * experts)), args);
     }
 
     public void RouteSigmoidGrouped(Tensor logits, Tensor bias, int topK, int groups, int topkGroups, bool renormalize, float scale, int sharedSlots, Tensor ids, Tensor weights)

@@ -105,6 +105,9 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend, IStepGraphs
     public void MatMul(Tensor x, Tensor weight, Tensor? bias, Tensor output) =>
         Time($"MatMul {weight.Dim(0)}x{weight.Dim(-1)} {weight.DType}, T={x.Rows}", () => inner.MatMul(x, weight, bias, output));
 
+    public void MatMulSplit(Tensor x, Tensor weight, Tensor? bias, IReadOnlyList<Tensor> outputs) =>
+        Time($"MatMulSplit {weight.Dim(0)}x{weight.Dim(-1)} {weight.DType} in {outputs.Count}, T={x.Rows}", () => inner.MatMulSplit(x, weight, bias, outputs));
+
     public void SiluMul(Tensor gate, Tensor up, Tensor output) => Time("SiluMul", () => inner.SiluMul(gate, up, output));
 
     public void SigmoidMul(Tensor x, Tensor gate, Tensor output) => Time("SigmoidMul", () => inner.SigmoidMul(x, gate, output));

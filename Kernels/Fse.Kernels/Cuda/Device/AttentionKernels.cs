@@ -27,6 +27,13 @@ public struct AttentionArgs
     /// <summary>Per sequence: non-zero when the dense (cuBLAS) prefill path computes its tokens, so the kernels skip them.</summary>
     public ArrayView<int> Dense;
     public int HasDense;
+
+    /// <summary>
+    /// Non-zero when the head dim is a multiple of 4 and Q, the caches, Out and PartOut are 16-byte aligned: the
+    /// attention kernels then read and write 4-float chunks through these 128-bit views.
+    /// </summary>
+    public int Vector;
+    public ArrayView<U4> Key4, Value4, Out4, PartOut4;
 }
 
 public static class AttentionKernels
@@ -50,115 +57,211 @@ public static class AttentionKernels
         }
     }
 
+    /// <summary>Keys whose rows a warp loads at once while scoring.</summary>
+    private const int ScoreKeys = 8;
+
+    /// <summary>Keys whose value chunks a thread loads at once while summing values.</summary>
+    private const int ValueKeys = 8;
+
     /// <summary>
     /// Causal attention of one (token, head, partition of PartitionKeys keys) per group over the token's sequence up to
-    /// its own position, through the block table. Each warp walks every warps-th key of the partition with an online
-    /// softmax (running max and sum, accumulator in shared memory); the warps are merged at the end, into the output when
-    /// there is one partition, else into the partition's (max, sum, unnormalised output) for <see cref="Combine"/>.
-    /// Shared: q [hd], acc [warps·hd], m and l [2·warps].
+    /// its own position, through the block table, in phases that each wait on memory once or twice rather than once per
+    /// key: the partition's cache slots into shared memory; scores, each warp taking every warps-th key with
+    /// <see cref="ScoreKeys"/> key rows in flight (4-float chunks, 128-bit loads when <see cref="AttentionArgs.Vector"/>);
+    /// the partition's softmax numerators; then the values, each thread owning a 4-float chunk of the head for a subset
+    /// of the keys with <see cref="ValueKeys"/> in flight, subsets summed through shared memory. The result goes to the
+    /// output when there is one partition, else to the partition's (max, sum, unnormalised output) for
+    /// <see cref="Combine"/>; a partition past the token's context does nothing (Combine reads only the ones it covers).
+    /// Shared: q [4·chunks], scores and numerators [2·PartitionKeys], slots [PartitionKeys], subset sums [4·group].
     /// </summary>
     public static void Attend(AttentionArgs a)
     {
-        int hd = a.HeadDim, warps = Group.DimX / Warp.WarpSize, w = Warp.WarpIdx, lane = Warp.LaneIdx;
-        var shared = SharedMemory.GetDynamic<float>();
-        var q = shared.SubView(0, hd);
-        var acc = shared.SubView(hd, warps * hd);
-        var ml = shared.SubView(hd + warps * hd, 2 * warps);
+        int hd = a.HeadDim, chunks = (hd + 3) / 4, keysMax = a.PartitionKeys, ws = Warp.WarpSize;
+        int warps = Group.DimX / ws, w = Warp.WarpIdx, lane = Warp.LaneIdx, tid = Group.IdxX, threads = Group.DimX;
         int job = Grid.IdxX / a.Partitions, part = Grid.IdxX - job * a.Partitions;
         int t = job / a.Heads, h = job - t * a.Heads;
-        int kvh = h / (a.Heads / a.KvHeads);
         int s = a.Batch.SeqOf[t];
         if (a.HasDense != 0 && a.Dense[s] != 0) return;
         int context = a.Batch.Positions[t] + 1;
-        int from = part * a.PartitionKeys, to = from + a.PartitionKeys < context ? from + a.PartitionKeys : context;
-        if (from >= context)
-        {
-            // A partition past this token's context (partitions cover the longest context, or a recorded step's capacity).
-            long eb = (long)Grid.IdxX * hd;
-            for (int d = Group.IdxX; d < hd; d += Group.DimX) a.PartOut[eb + d] = 0f;
-            if (Group.IdxX == 0)
-            {
-                a.PartMax[Grid.IdxX] = float.NegativeInfinity;
-                a.PartSum[Grid.IdxX] = 0f;
-            }
-            return;
-        }
+        int from = part * keysMax;
+        if (from >= context) return;
+        int n = from + keysMax < context ? keysMax : context - from;
+        var shared = SharedMemory.GetDynamic<float>();
+        var q = shared.SubView(0, 4 * chunks);
+        var scores = shared.SubView(4 * chunks, keysMax);
+        var probs = shared.SubView(4 * chunks + keysMax, keysMax);
+        var slots = shared.Cast<int>().SubView(4 * chunks + 2 * keysMax, keysMax);
+        var sums = shared.SubView(4 * chunks + 3 * keysMax, 4 * threads);
+        int kvh = h / (a.Heads / a.KvHeads);
         long qb = ((long)t * a.Heads + h) * hd;
-        for (int d = Group.IdxX; d < hd; d += Group.DimX) q[d] = a.Q[qb + d];
-        for (int d = lane; d < hd; d += Warp.WarpSize) acc[w * hd + d] = 0f;
-        Group.Barrier();
+        long rowLen = (long)a.KvHeads * hd, headOffset = (long)kvh * hd;
 
-        float m = float.NegativeInfinity, l = 0f;
+        for (int d = tid; d < 4 * chunks; d += threads) q[d] = d < hd ? a.Q[qb + d] : 0f;
         int bs = a.Batch.BlockSize;
-        long rowLen = (long)a.KvHeads * hd;
-        for (int p = from + w; p < to; p += warps)
+        for (int i = tid; i < n; i += threads)
         {
+            int p = from + i;
             int slot = a.Batch.BlockTable[s * a.Batch.MaxBlocksPerSeq + p / bs] * bs + p % bs;
             if ((uint)slot >= (uint)a.CacheSlots)
             {
                 a.Status[Status.BadCacheSlot] = 1;
-                continue;
+                slot = -1;
             }
-            long kb = slot * rowLen + (long)kvh * hd;
-            float dot = 0f;
-            for (int d = lane; d < hd; d += Warp.WarpSize) dot += q[d] * a.KeyCache[kb + d];
-            float score = Reduce.WarpSum(dot) * a.Scale;
-            float mNew = score > m ? score : m;
-            float correction = XMath.Exp(m - mNew);
-            float pe = XMath.Exp(score - mNew);
-            l = l * correction + pe;
-            for (int d = lane; d < hd; d += Warp.WarpSize)
-                acc[w * hd + d] = acc[w * hd + d] * correction + pe * a.ValueCache[kb + d];
-            m = mNew;
-        }
-        if (lane == 0)
-        {
-            ml[w] = m;
-            ml[warps + w] = l;
+            slots[i] = slot;
         }
         Group.Barrier();
 
-        float mAll = float.NegativeInfinity;
-        for (int i = 0; i < warps; i++) mAll = ml[i] > mAll ? ml[i] : mAll;
-        float lAll = 0f;
-        for (int i = 0; i < warps; i++)
-            if (ml[warps + i] > 0f) lAll += ml[warps + i] * XMath.Exp(ml[i] - mAll);
-        long pb = (long)Grid.IdxX * hd;
-        for (int d = Group.IdxX; d < hd; d += Group.DimX)
+        for (int i0 = w; i0 < n; i0 += ScoreKeys * warps)
         {
-            float o = 0f;
-            for (int i = 0; i < warps; i++)
-                if (ml[warps + i] > 0f) o += acc[i * hd + d] * XMath.Exp(ml[i] - mAll);
-            if (a.Partitions == 1) a.Out[qb + d] = o / lAll;
-            else a.PartOut[pb + d] = o;
+            long b0 = KeyRow(slots, i0, n, rowLen, headOffset), b1 = KeyRow(slots, i0 + warps, n, rowLen, headOffset);
+            long b2 = KeyRow(slots, i0 + 2 * warps, n, rowLen, headOffset), b3 = KeyRow(slots, i0 + 3 * warps, n, rowLen, headOffset);
+            long b4 = KeyRow(slots, i0 + 4 * warps, n, rowLen, headOffset), b5 = KeyRow(slots, i0 + 5 * warps, n, rowLen, headOffset);
+            long b6 = KeyRow(slots, i0 + 6 * warps, n, rowLen, headOffset), b7 = KeyRow(slots, i0 + 7 * warps, n, rowLen, headOffset);
+            float d0 = 0f, d1 = 0f, d2 = 0f, d3 = 0f, d4 = 0f, d5 = 0f, d6 = 0f, d7 = 0f;
+            for (int c = lane; c < chunks; c += ws)
+            {
+                F4 k0 = F4.Load(a.KeyCache, a.Key4, b0, c, hd, a.Vector), k1 = F4.Load(a.KeyCache, a.Key4, b1, c, hd, a.Vector);
+                F4 k2 = F4.Load(a.KeyCache, a.Key4, b2, c, hd, a.Vector), k3 = F4.Load(a.KeyCache, a.Key4, b3, c, hd, a.Vector);
+                F4 k4 = F4.Load(a.KeyCache, a.Key4, b4, c, hd, a.Vector), k5 = F4.Load(a.KeyCache, a.Key4, b5, c, hd, a.Vector);
+                F4 k6 = F4.Load(a.KeyCache, a.Key4, b6, c, hd, a.Vector), k7 = F4.Load(a.KeyCache, a.Key4, b7, c, hd, a.Vector);
+                F4 qc = F4.Shared(q, c);
+                d0 += qc.Dot(k0);
+                d1 += qc.Dot(k1);
+                d2 += qc.Dot(k2);
+                d3 += qc.Dot(k3);
+                d4 += qc.Dot(k4);
+                d5 += qc.Dot(k5);
+                d6 += qc.Dot(k6);
+                d7 += qc.Dot(k7);
+            }
+            for (int o = ws / 2; o > 0; o >>= 1)
+            {
+                d0 += Warp.ShuffleXor(d0, o);
+                d1 += Warp.ShuffleXor(d1, o);
+                d2 += Warp.ShuffleXor(d2, o);
+                d3 += Warp.ShuffleXor(d3, o);
+                d4 += Warp.ShuffleXor(d4, o);
+                d5 += Warp.ShuffleXor(d5, o);
+                d6 += Warp.ShuffleXor(d6, o);
+                d7 += Warp.ShuffleXor(d7, o);
+            }
+            if (lane == 0)
+            {
+                Score(scores, i0, n, b0, d0, a.Scale);
+                Score(scores, i0 + warps, n, b1, d1, a.Scale);
+                Score(scores, i0 + 2 * warps, n, b2, d2, a.Scale);
+                Score(scores, i0 + 3 * warps, n, b3, d3, a.Scale);
+                Score(scores, i0 + 4 * warps, n, b4, d4, a.Scale);
+                Score(scores, i0 + 5 * warps, n, b5, d5, a.Scale);
+                Score(scores, i0 + 6 * warps, n, b6, d6, a.Scale);
+                Score(scores, i0 + 7 * warps, n, b7, d7, a.Scale);
+            }
         }
-        if (a.Partitions > 1 && Group.IdxX == 0)
+        Group.Barrier();
+
+        float m = float.NegativeInfinity;
+        for (int i = 0; i < n; i++) m = scores[i] > m ? scores[i] : m;
+        for (int i = tid; i < n; i += threads) probs[i] = slots[i] >= 0 ? XMath.Exp(scores[i] - m) : 0f;
+        Group.Barrier();
+        float l = 0f;
+        for (int i = 0; i < n; i++) l += probs[i];
+
+        // Values: thread (subset, chunk) sums keys subset, subset + subsets, … of its chunk.
+        int subsets = chunks >= threads ? 1 : threads / chunks;
+        int sub = chunks >= threads ? 0 : tid / chunks;
+        int firstChunk = chunks >= threads ? tid : tid - sub * chunks;
+        bool partial = a.Partitions > 1;
+        long pb = (long)Grid.IdxX * hd;
+        for (int c = firstChunk; sub < subsets && c < chunks; c += threads)
         {
-            a.PartMax[Grid.IdxX] = mAll;
-            a.PartSum[Grid.IdxX] = lAll;
+            F4 acc = default;
+            int step = subsets * ValueKeys;
+            for (int i = sub; i < n; i += step)
+            {
+                int j1 = i + subsets, j2 = j1 + subsets, j3 = j2 + subsets, j4 = j3 + subsets, j5 = j4 + subsets, j6 = j5 + subsets, j7 = j6 + subsets;
+                F4 v0 = ValueChunk(a, slots, i, n, rowLen, headOffset, c), v1 = ValueChunk(a, slots, j1, n, rowLen, headOffset, c);
+                F4 v2 = ValueChunk(a, slots, j2, n, rowLen, headOffset, c), v3 = ValueChunk(a, slots, j3, n, rowLen, headOffset, c);
+                F4 v4 = ValueChunk(a, slots, j4, n, rowLen, headOffset, c), v5 = ValueChunk(a, slots, j5, n, rowLen, headOffset, c);
+                F4 v6 = ValueChunk(a, slots, j6, n, rowLen, headOffset, c), v7 = ValueChunk(a, slots, j7, n, rowLen, headOffset, c);
+                acc.Add(Prob(probs, i, n), v0);
+                acc.Add(Prob(probs, j1, n), v1);
+                acc.Add(Prob(probs, j2, n), v2);
+                acc.Add(Prob(probs, j3, n), v3);
+                acc.Add(Prob(probs, j4, n), v4);
+                acc.Add(Prob(probs, j5, n), v5);
+                acc.Add(Prob(probs, j6, n), v6);
+                acc.Add(Prob(probs, j7, n), v7);
+            }
+            if (subsets == 1)
+            {
+                if (partial) acc.Store(a.PartOut, a.PartOut4, pb, c, hd, a.Vector);
+                else acc.Scaled(1f / l).Store(a.Out, a.Out4, qb, c, hd, a.Vector);
+            }
+            else acc.ToShared(sums, 4 * (sub * chunks + c));
+        }
+        if (subsets > 1)
+        {
+            Group.Barrier();
+            if (sub == 0)
+            {
+                F4 acc = F4.Shared(sums, firstChunk);
+                for (int u = 1; u < subsets; u++) acc.Add(1f, F4.Shared(sums, u * chunks + firstChunk));
+                if (partial) acc.Store(a.PartOut, a.PartOut4, pb, firstChunk, hd, a.Vector);
+                else acc.Scaled(1f / l).Store(a.Out, a.Out4, qb, firstChunk, hd, a.Vector);
+            }
+        }
+        if (partial && tid == 0)
+        {
+            a.PartMax[Grid.IdxX] = m;
+            a.PartSum[Grid.IdxX] = l;
         }
     }
 
+    /// <summary>Where key <paramref name="i"/>'s head row starts in the cache (floats), or −1 past the partition or for a bad slot.</summary>
+    private static long KeyRow(ArrayView<int> slots, int i, int n, long rowLen, long headOffset)
+    {
+        if (i >= n) return -1;
+        int slot = slots[i];
+        return slot < 0 ? -1 : slot * rowLen + headOffset;
+    }
+
+    /// <summary>Key i's scaled score (−∞ for a bad slot), if it is in the partition.</summary>
+    private static void Score(ArrayView<float> scores, int i, int n, long row, float dot, float scale)
+    {
+        if (i < n) scores[i] = row >= 0 ? dot * scale : float.NegativeInfinity;
+    }
+
+    private static F4 ValueChunk(AttentionArgs a, ArrayView<int> slots, int i, int n, long rowLen, long headOffset, int c) =>
+        F4.Load(a.ValueCache, a.Value4, KeyRow(slots, i, n, rowLen, headOffset), c, a.HeadDim, a.Vector);
+
+    private static float Prob(ArrayView<float> probs, int i, int n) => i < n ? probs[i] : 0f;
+
     /// <summary>
-    /// Merges the partitions of one (token, head) per group: out = Σ_p o_p·exp(m_p − M) / Σ_p l_p·exp(m_p − M). The
-    /// group finds M and the denominator by reductions over the partitions, keeps each partition's factor in shared
-    /// memory, then each thread sums its dims over the partitions four at a time (independent loads in flight).
-    /// Shared: factor [Partitions], one float per warp.
+    /// Merges the partitions of one (token, head) per group: out = Σ_p o_p·exp(m_p − M) / Σ_p l_p·exp(m_p − M), over
+    /// the partitions that cover the token's context. The group finds M and the denominator by reductions, keeps each
+    /// partition's factor in shared memory, then threads (subset, 4-float chunk) sum their chunk over every subsets-th
+    /// partition four at a time, the subsets added through shared memory.
+    /// Shared: factor [Partitions], one float per warp, subset sums [4·group].
     /// </summary>
     public static void Combine(AttentionArgs a)
     {
-        if (a.HasDense != 0 && a.Dense[a.Batch.SeqOf[Grid.IdxX / a.Heads]] != 0) return;
-        int hd = a.HeadDim, parts = a.Partitions;
+        int t = Grid.IdxX / a.Heads;
+        if (a.HasDense != 0 && a.Dense[a.Batch.SeqOf[t]] != 0) return;
+        int hd = a.HeadDim, chunks = (hd + 3) / 4, tid = Group.IdxX, threads = Group.DimX;
+        int context = a.Batch.Positions[t] + 1;
+        int covered = (context + a.PartitionKeys - 1) / a.PartitionKeys;
+        int parts = covered < a.Partitions ? covered : a.Partitions;
         var shared = SharedMemory.GetDynamic<float>();
-        var factor = shared.SubView(0, parts);
-        var scratch = shared.SubView(parts, Group.DimX / Warp.WarpSize);
-        long first = (long)Grid.IdxX * parts;
+        var factor = shared.SubView(0, a.Partitions);
+        var scratch = shared.SubView(a.Partitions, threads / Warp.WarpSize);
+        var sums = shared.SubView(a.Partitions + threads / Warp.WarpSize, 4 * threads);
+        long first = (long)Grid.IdxX * a.Partitions;
         float m = float.NegativeInfinity;
-        for (int p = Group.IdxX; p < parts; p += Group.DimX)
+        for (int p = tid; p < parts; p += threads)
             if (a.PartSum[first + p] > 0f && a.PartMax[first + p] > m) m = a.PartMax[first + p];
         float mAll = Reduce.GroupMax(m, scratch);
         float l = 0f;
-        for (int p = Group.IdxX; p < parts; p += Group.DimX)
+        for (int p = tid; p < parts; p += threads)
         {
             float f = a.PartSum[first + p] > 0f ? XMath.Exp(a.PartMax[first + p] - mAll) : 0f;
             factor[p] = f;
@@ -166,20 +269,38 @@ public static class AttentionKernels
         }
         float inv = 1f / Reduce.GroupSum(l, scratch);
         Group.Barrier();
-        for (int d = Group.IdxX; d < hd; d += Group.DimX)
+
+        int subsets = chunks >= threads ? 1 : threads / chunks;
+        int sub = chunks >= threads ? 0 : tid / chunks;
+        int firstChunk = chunks >= threads ? tid : tid - sub * chunks;
+        long ob = (long)Grid.IdxX * hd;
+        for (int c = firstChunk; sub < subsets && c < chunks; c += threads)
         {
-            long b = first * hd + d;
-            float o0 = 0f, o1 = 0f, o2 = 0f, o3 = 0f;
-            int p = 0;
-            for (; p + 4 <= parts; p += 4)
+            F4 acc = default;
+            for (int p = sub; p < parts; p += 4 * subsets)
             {
-                o0 += a.PartOut[b + (long)p * hd] * factor[p];
-                o1 += a.PartOut[b + (long)(p + 1) * hd] * factor[p + 1];
-                o2 += a.PartOut[b + (long)(p + 2) * hd] * factor[p + 2];
-                o3 += a.PartOut[b + (long)(p + 3) * hd] * factor[p + 3];
+                int p1 = p + subsets, p2 = p1 + subsets, p3 = p2 + subsets;
+                F4 o0 = F4.Load(a.PartOut, a.PartOut4, (first + p) * hd, c, hd, a.Vector);
+                F4 o1 = p1 < parts ? F4.Load(a.PartOut, a.PartOut4, (first + p1) * hd, c, hd, a.Vector) : default;
+                F4 o2 = p2 < parts ? F4.Load(a.PartOut, a.PartOut4, (first + p2) * hd, c, hd, a.Vector) : default;
+                F4 o3 = p3 < parts ? F4.Load(a.PartOut, a.PartOut4, (first + p3) * hd, c, hd, a.Vector) : default;
+                acc.Add(factor[p], o0);
+                if (p1 < parts) acc.Add(factor[p1], o1);
+                if (p2 < parts) acc.Add(factor[p2], o2);
+                if (p3 < parts) acc.Add(factor[p3], o3);
             }
-            for (; p < parts; p++) o0 += a.PartOut[b + (long)p * hd] * factor[p];
-            a.Out[(long)Grid.IdxX * hd + d] = (o0 + o1 + o2 + o3) * inv;
+            if (subsets == 1) acc.Scaled(inv).Store(a.Out, a.Out4, ob, c, hd, a.Vector);
+            else acc.ToShared(sums, 4 * (sub * chunks + c));
+        }
+        if (subsets > 1)
+        {
+            Group.Barrier();
+            if (sub == 0)
+            {
+                F4 acc = F4.Shared(sums, firstChunk);
+                for (int u = 1; u < subsets; u++) acc.Add(1f, F4.Shared(sums, u * chunks + firstChunk));
+                acc.Scaled(inv).Store(a.Out, a.Out4, ob, firstChunk, hd, a.Vector);
+            }
         }
     }
 

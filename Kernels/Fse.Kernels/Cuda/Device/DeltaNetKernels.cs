@@ -11,6 +11,13 @@ public struct DeltaNetArgs
 
     /// <summary>Value columns per group of <see cref="DeltaNetKernels.DeltaRule"/> (its group size).</summary>
     public int Columns;
+
+    /// <summary>
+    /// Non-zero when <see cref="DeltaNetKernels.DeltaRuleWarp"/> applies the q/k L2 norms itself (decode steps); zero when
+    /// <see cref="NormKernels.QueryKeyL2"/> has normalised the conv output already (prefills, where two more warp sums
+    /// per token on the sequential path cost more than the extra launch).
+    /// </summary>
+    public int NormalizeQueryKey;
     public ArrayView<int> Status;
 }
 
@@ -100,8 +107,11 @@ public static class DeltaNetKernels
     /// <summary>
     /// The gated delta rule, one warp per (sequence, value head, value column): the column's dk state values sit in
     /// registers, RowsPerLane per lane (rows lane, lane + 32, …), so a token costs three warp sums instead of a walk over
-    /// dk in shared memory, and a head's dv columns run as dv independent warps. Per token, from one read of the state:
-    /// Sk = Sᵀk and Sq = Sᵀq; δ = (v − e^g·Sk)·β; o = e^g·Sq + δ·(k·q) (= S'ᵀq); then S' = e^g·S + k⊗δ.
+    /// dk in shared memory, and a head's dv columns run as dv independent warps. In decode steps it reads the raw conv
+    /// output and applies the q/k L2 norms itself (<see cref="DeltaNetArgs.NormalizeQueryKey"/>: the lane holds the whole
+    /// q and k heads, so |q| and |k| are two more warp sums), which saves the separate <see cref="NormKernels.QueryKeyL2"/> launch. Per token, from one read of the state, with
+    /// k̂ = k/|k| and q̂ = q/(|q|·sqrt(dk)): Sk = Sᵀk̂ and Sq = Sᵀq̂; δ = (v − e^g·Sk)·β; o = e^g·Sq + δ·(k̂·q̂) (= S'ᵀq̂);
+    /// then S' = e^g·S + k̂⊗δ.
     /// </summary>
     public static void DeltaRuleWarp(DeltaNetArgs a)
     {
@@ -129,7 +139,7 @@ public static class DeltaNetKernels
         }
         int kh = h / (nv / nk);
         int qOff = kh * dk, kOff = (nk + kh) * dk, vOff = 2 * nk * dk + h * dv + col;
-        float decayScale = -XMath.Exp(a.ALog[h]), dtBias = a.DtBias[h];
+        float decayScale = -XMath.Exp(a.ALog[h]), dtBias = a.DtBias[h], queryScale = 1f / XMath.Sqrt(dk);
         // Token i + 1's inputs are loaded while token i is computed, so the loop waits on memory once, not per token.
         var next = count > 0 ? DeltaToken.Load(a, first, lane, qOff, kOff, vOff) : default;
         float decays = 0f, betas = 0f;
@@ -161,12 +171,27 @@ public static class DeltaNetKernels
                 sq += Warp.ShuffleXor(sq, o);
                 kq += Warp.ShuffleXor(kq, o);
             }
-            float delta = (x.V - decay * sk) * beta;
-            s0 = decay * s0 + x.K0 * delta;
-            s1 = decay * s1 + x.K1 * delta;
-            s2 = decay * s2 + x.K2 * delta;
-            s3 = decay * s3 + x.K3 * delta;
-            if (lane == 0) a.Output[(t * nv + h) * dv + col] = decay * sq + delta * kq;
+            float ik = 1f, iq = 1f;
+            if (a.NormalizeQueryKey != 0)
+            {
+                // The L2 norms of q and k (eps inside the root, q also by 1/sqrt(dk)) applied to the sums: k̂ = k·ik, q̂ = q·iq.
+                float kk = x.K0 * x.K0 + x.K1 * x.K1 + x.K2 * x.K2 + x.K3 * x.K3;
+                float qq = x.Q0 * x.Q0 + x.Q1 * x.Q1 + x.Q2 * x.Q2 + x.Q3 * x.Q3;
+                for (int o = ws / 2; o > 0; o >>= 1)
+                {
+                    kk += Warp.ShuffleXor(kk, o);
+                    qq += Warp.ShuffleXor(qq, o);
+                }
+                ik = 1f / XMath.Sqrt(kk + 1e-6f);
+                iq = queryScale / XMath.Sqrt(qq + 1e-6f);
+            }
+            float delta = (x.V - decay * sk * ik) * beta;
+            float kDelta = ik * delta;
+            s0 = decay * s0 + x.K0 * kDelta;
+            s1 = decay * s1 + x.K1 * kDelta;
+            s2 = decay * s2 + x.K2 * kDelta;
+            s3 = decay * s3 + x.K3 * kDelta;
+            if (lane == 0) a.Output[(t * nv + h) * dv + col] = decay * sq * iq + delta * kq * ik * iq;
         }
         if (r0 < dk) a.RecurrentState[rb + (long)r0 * dv] = s0;
         if (r1 < dk) a.RecurrentState[rb + (long)r1 * dv] = s1;

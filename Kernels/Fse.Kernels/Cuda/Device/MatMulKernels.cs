@@ -13,6 +13,14 @@ public struct MatMulArgs
     public ArrayView<float> Out;
     public int Tokens, N, K, HasBias;
 
+    /// <summary>
+    /// GEMV only: rows from <see cref="Split1"/>, <see cref="Split2"/>, <see cref="Split3"/> on go to <see cref="Out1"/>,
+    /// <see cref="Out2"/>, <see cref="Out3"/> as [Tokens, block rows] (a stacked weight's projections, see
+    /// <see cref="IBackend.MatMulSplit"/>); N in all three for a plain MatMul.
+    /// </summary>
+    public int Split1, Split2, Split3;
+    public ArrayView<float> Out1, Out2, Out3;
+
     /// <summary>Non-zero when W and X are 16-byte aligned and K is a multiple of 8: 128-bit loads.</summary>
     public int Vector;
 
@@ -29,8 +37,8 @@ public static class MatMulKernels
     public const int TileDepth = 16;
 
     /// <summary>
-    /// Few tokens (decode): one warp per output row, lanes stride over K with 128-bit weight loads (two in flight per
-    /// lane), up to four tokens per pass, shuffle reduction.
+    /// Few tokens (decode): one warp per output row, lanes stride over K with 128-bit weight loads (four in flight per
+    /// lane: a 2048-wide bf16 row is two passes, so the warp waits on memory twice), up to four tokens per pass, shuffle reduction.
     /// </summary>
     public static void Gemv<TW>(MatMulArgs a) where TW : struct, IWeightFormat
     {
@@ -51,16 +59,18 @@ public static class MatMulKernels
                 long xs = a.K / 4;              // one x row in 16-byte units
                 long x0 = t0 * xs;
                 int c = lane;
-                for (; c + ws < chunks; c += 2 * ws)
+                for (; c + 3 * ws < chunks; c += 4 * ws)
                 {
                     F8 w0 = fmt.Chunk(a.W4, wb + c);
                     F8 w1 = fmt.Chunk(a.W4, wb + c + ws);
-                    s0 += w0.Dot(a.X4, x0 + 2 * c) + w1.Dot(a.X4, x0 + 2 * (c + ws));
-                    if (nt > 1) s1 += w0.Dot(a.X4, x0 + xs + 2 * c) + w1.Dot(a.X4, x0 + xs + 2 * (c + ws));
-                    if (nt > 2) s2 += w0.Dot(a.X4, x0 + 2 * xs + 2 * c) + w1.Dot(a.X4, x0 + 2 * xs + 2 * (c + ws));
-                    if (nt > 3) s3 += w0.Dot(a.X4, x0 + 3 * xs + 2 * c) + w1.Dot(a.X4, x0 + 3 * xs + 2 * (c + ws));
+                    F8 w2 = fmt.Chunk(a.W4, wb + c + 2 * ws);
+                    F8 w3 = fmt.Chunk(a.W4, wb + c + 3 * ws);
+                    s0 += Dot4(w0, w1, w2, w3, a.X4, x0, c, ws);
+                    if (nt > 1) s1 += Dot4(w0, w1, w2, w3, a.X4, x0 + xs, c, ws);
+                    if (nt > 2) s2 += Dot4(w0, w1, w2, w3, a.X4, x0 + 2 * xs, c, ws);
+                    if (nt > 3) s3 += Dot4(w0, w1, w2, w3, a.X4, x0 + 3 * xs, c, ws);
                 }
-                if (c < chunks)
+                for (; c < chunks; c += ws)
                 {
                     F8 w0 = fmt.Chunk(a.W4, wb + c);
                     s0 += w0.Dot(a.X4, x0 + 2 * c);
@@ -88,14 +98,28 @@ public static class MatMulKernels
             s3 = Reduce.WarpSum(s3);
             if (lane == 0)
             {
-                long o = (long)t0 * a.N + row;
-                a.Out[o] = s0 + bias;
-                if (nt > 1) a.Out[o + a.N] = s1 + bias;
-                if (nt > 2) a.Out[o + 2 * a.N] = s2 + bias;
-                if (nt > 3) a.Out[o + 3 * a.N] = s3 + bias;
+                var (output, col, width) = Place(a, row);
+                long o = (long)t0 * width + col;
+                output[o] = s0 + bias;
+                if (nt > 1) output[o + width] = s1 + bias;
+                if (nt > 2) output[o + 2 * width] = s2 + bias;
+                if (nt > 3) output[o + 3 * width] = s3 + bias;
             }
         }
     }
+
+    /// <summary>The output block weight row <paramref name="row"/> belongs to, its column there and the block's width.</summary>
+    private static (ArrayView<float> Output, int Col, int Width) Place(MatMulArgs a, int row)
+    {
+        if (row >= a.Split3) return (a.Out3, row - a.Split3, a.N - a.Split3);
+        if (row >= a.Split2) return (a.Out2, row - a.Split2, a.Split3 - a.Split2);
+        if (row >= a.Split1) return (a.Out1, row - a.Split1, a.Split2 - a.Split1);
+        return (a.Out, row, a.Split1);
+    }
+
+    /// <summary>x row chunks c, c + ws, c + 2·ws, c + 3·ws (16-byte units from <paramref name="xRow"/>) against four weight chunks.</summary>
+    public static float Dot4(F8 w0, F8 w1, F8 w2, F8 w3, ArrayView<U4> x, long xRow, int c, int ws) =>
+        w0.Dot(x, xRow + 2 * c) + w1.Dot(x, xRow + 2 * (c + ws)) + w2.Dot(x, xRow + 2 * (c + 2 * ws)) + w3.Dot(x, xRow + 2 * (c + 3 * ws));
 
     /// <summary>
     /// Many tokens: square output tiles of 4·Side tokens × 4·Side outputs per group, x and widened w staged through shared

@@ -228,12 +228,23 @@ public static class MoeKernels
         }
         TW fmt = default;
         int lane = Warp.LaneIdx, ws = Warp.WarpSize, chunks = a.Hidden / 8;
-        long gateRow = (long)e * 2 * a.Width + i, upRow = gateRow + a.Width, xs = (long)(p / a.PerToken) * (a.Hidden / 4);
+        long gateRow = ((long)e * 2 * a.Width + i) * chunks, upRow = gateRow + (long)a.Width * chunks, xs = (long)(p / a.PerToken) * (a.Hidden / 4);
         float g = 0f, u = 0f;
-        for (int c = lane; c < chunks; c += ws)
+        int c = lane;
+        // Four chunks of each row per pass (eight 128-bit loads in flight): a 2048-wide row is two waits on memory, not eight.
+        for (; c + 3 * ws < chunks; c += 4 * ws)
         {
-            g += fmt.Chunk(a.W13v, gateRow * chunks + c).Dot(a.Xv, xs + 2 * c);
-            u += fmt.Chunk(a.W13v, upRow * chunks + c).Dot(a.Xv, xs + 2 * c);
+            F8 g0 = fmt.Chunk(a.W13v, gateRow + c), g1 = fmt.Chunk(a.W13v, gateRow + c + ws);
+            F8 g2 = fmt.Chunk(a.W13v, gateRow + c + 2 * ws), g3 = fmt.Chunk(a.W13v, gateRow + c + 3 * ws);
+            F8 u0 = fmt.Chunk(a.W13v, upRow + c), u1 = fmt.Chunk(a.W13v, upRow + c + ws);
+            F8 u2 = fmt.Chunk(a.W13v, upRow + c + 2 * ws), u3 = fmt.Chunk(a.W13v, upRow + c + 3 * ws);
+            g += MatMulKernels.Dot4(g0, g1, g2, g3, a.Xv, xs, c, ws);
+            u += MatMulKernels.Dot4(u0, u1, u2, u3, a.Xv, xs, c, ws);
+        }
+        for (; c < chunks; c += ws)
+        {
+            g += fmt.Chunk(a.W13v, gateRow + c).Dot(a.Xv, xs + 2 * c);
+            u += fmt.Chunk(a.W13v, upRow + c).Dot(a.Xv, xs + 2 * c);
         }
         g = Reduce.WarpSum(g);
         u = Reduce.WarpSum(u);
@@ -241,8 +252,11 @@ public static class MoeKernels
     }
 
     /// <summary>
-    /// Few-token path: out[t, c] = Σ_j weights[t, j] · (down_{ids[t, j]}, c · act[t·P + j]) in slot order, one warp per
-    /// (token, c): the down projection and the weighted combine in one pass. Grid: tokens × ceil(Hidden / warps).
+    /// Few-token path: out[t, c] = Σ_j weights[t, j] · (down_{ids[t, j]}, c · act[t·P + j]), one warp per (token, c):
+    /// the down projection and the weighted combine in one pass. The lanes load the token's ids and weights once (lane j
+    /// holds slot j) and pass them round by shuffles; slots go four at a time, so their rows are in flight together, and
+    /// each lane sums its weighted partial products over every slot before the single warp sum.
+    /// Grid: tokens × ceil(Hidden / warps).
     /// </summary>
     public static void DownCombineDirect<TW>(MoeArgs a) where TW : struct, IWeightFormat
     {
@@ -251,17 +265,41 @@ public static class MoeKernels
         int lane = Warp.LaneIdx, ws = Warp.WarpSize, chunks = a.Width / 8;
         long actRow = a.Width / 4;
         float o = 0f;
-        for (int j = 0; j < a.PerToken; j++)
+        for (int jb = 0; jb < a.PerToken; jb += ws)
         {
-            int p = t * a.PerToken + j, e = a.Ids[p];
-            if ((uint)e >= (uint)a.Slots) continue;
-            long row = (long)e * a.Hidden + c;
-            float y = 0f;
-            for (int k = lane; k < chunks; k += ws) y += fmt.Chunk(a.W2v, row * chunks + k).Dot(a.Actv, p * actRow + 2 * k);
-            o += a.Weights[p] * Reduce.WarpSum(y);
+            int mine = jb + lane < a.PerToken ? t * a.PerToken + jb + lane : -1;
+            int myId = mine >= 0 ? a.Ids[mine] : -1;
+            float myWeight = mine >= 0 ? a.Weights[mine] : 0f;
+            int inBlock = a.PerToken - jb < ws ? a.PerToken - jb : ws;
+            for (int j = 0; j < inBlock; j += 4)
+            {
+                long r0 = DownRow(a, Warp.Shuffle(myId, j), c, chunks), r1 = DownRow(a, Warp.Shuffle(myId, j + 1 < ws ? j + 1 : 0), c, chunks);
+                long r2 = DownRow(a, Warp.Shuffle(myId, j + 2 < ws ? j + 2 : 0), c, chunks), r3 = DownRow(a, Warp.Shuffle(myId, j + 3 < ws ? j + 3 : 0), c, chunks);
+                float w0 = Warp.Shuffle(myWeight, j), w1 = Warp.Shuffle(myWeight, j + 1 < ws ? j + 1 : 0);
+                float w2 = Warp.Shuffle(myWeight, j + 2 < ws ? j + 2 : 0), w3 = Warp.Shuffle(myWeight, j + 3 < ws ? j + 3 : 0);
+                if (j + 1 >= inBlock) r1 = -1;
+                if (j + 2 >= inBlock) r2 = -1;
+                if (j + 3 >= inBlock) r3 = -1;
+                long p0 = (long)t * a.PerToken + jb + j;
+                for (int k = lane; k < chunks; k += ws)
+                {
+                    F8 d0 = DownChunk(fmt, a, r0, k), d1 = DownChunk(fmt, a, r1, k), d2 = DownChunk(fmt, a, r2, k), d3 = DownChunk(fmt, a, r3, k);
+                    if (r0 >= 0) o += w0 * d0.Dot(a.Actv, p0 * actRow + 2 * k);
+                    if (r1 >= 0) o += w1 * d1.Dot(a.Actv, (p0 + 1) * actRow + 2 * k);
+                    if (r2 >= 0) o += w2 * d2.Dot(a.Actv, (p0 + 2) * actRow + 2 * k);
+                    if (r3 >= 0) o += w3 * d3.Dot(a.Actv, (p0 + 3) * actRow + 2 * k);
+                }
+            }
         }
+        o = Reduce.WarpSum(o);
         if (lane == 0) a.Out[(long)t * a.Hidden + c] = o;
     }
+
+    /// <summary>Row c of expert <paramref name="e"/>'s down matrix in chunks, or −1 for an id outside the set (flagged by the gate/up pass).</summary>
+    private static long DownRow(MoeArgs a, int e, int c, int chunks) => (uint)e < (uint)a.Slots ? ((long)e * a.Hidden + c) * chunks : -1;
+
+    private static F8 DownChunk<TW>(TW fmt, MoeArgs a, long row, int k) where TW : struct, IWeightFormat =>
+        row >= 0 ? fmt.Chunk(a.W2v, row + k) : default;
 
     /// <summary>out[t, c] = Σ_j weights[t, j] · y[t·P + j, c], skipping ids outside the set (already flagged by Align).</summary>
     public static void Combine(MoeArgs a)

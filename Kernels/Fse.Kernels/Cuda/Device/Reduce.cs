@@ -22,6 +22,29 @@ public static class Reduce
         return v;
     }
 
+    public static int WarpMax(int v)
+    {
+        for (int o = Warp.WarpSize / 2; o > 0; o >>= 1)
+        {
+            int u = Warp.ShuffleXor(v, o);
+            v = u > v ? u : v;
+        }
+        return v;
+    }
+
+    /// <summary>Exclusive prefix sum over the warp in lane order; <paramref name="total"/> gets the warp's sum.</summary>
+    public static int WarpExclusiveScan(int v, out int total)
+    {
+        int lane = Warp.LaneIdx, inclusive = v;
+        for (int o = 1; o < Warp.WarpSize; o <<= 1)
+        {
+            int n = Warp.ShuffleUp(inclusive, o);
+            if (lane >= o) inclusive += n;
+        }
+        total = Warp.Shuffle(inclusive, Warp.WarpSize - 1);
+        return inclusive - v;
+    }
+
     /// <summary>Sum over the group; every thread gets the result. <paramref name="scratch"/>: shared, one float per warp.</summary>
     public static float GroupSum(float v, ArrayView<float> scratch)
     {
@@ -29,10 +52,11 @@ public static class Reduce
         Group.Barrier();
         if (Warp.LaneIdx == 0) scratch[Warp.WarpIdx] = v;
         Group.Barrier();
+        // Every warp sums the warps' partials with shuffles, not one shared read after another.
         float s = 0f;
         int warps = Group.DimX / Warp.WarpSize;
-        for (int i = 0; i < warps; i++) s += scratch[i];
-        return s;
+        for (int i = Warp.LaneIdx; i < warps; i += Warp.WarpSize) s += scratch[i];
+        return WarpSum(s);
     }
 
     public static float GroupMax(float v, ArrayView<float> scratch)
@@ -41,20 +65,17 @@ public static class Reduce
         Group.Barrier();
         if (Warp.LaneIdx == 0) scratch[Warp.WarpIdx] = v;
         Group.Barrier();
-        float m = scratch[0];
+        float m = float.NegativeInfinity;
         int warps = Group.DimX / Warp.WarpSize;
-        for (int i = 1; i < warps; i++) m = scratch[i] > m ? scratch[i] : m;
-        return m;
+        for (int i = Warp.LaneIdx; i < warps; i += Warp.WarpSize) m = scratch[i] > m ? scratch[i] : m;
+        return WarpMax(m);
     }
 
-    /// <summary>Whether (v, i) ranks before (bestV, bestI): larger value first, the lower index among equals.</summary>
-    public static bool Before(float v, int i, float bestV, int bestI) => v > bestV || (v == bestV && i < bestI);
+    /// <summary>Whether (v, i) ranks before (bestV, bestI): larger value first, the lower index among equals. Non-short-circuit, so no branches.</summary>
+    public static bool Before(float v, int i, float bestV, int bestI) => (v > bestV) | ((v == bestV) & (i < bestI));
 
-    /// <summary>
-    /// The group's best (value, index) pair by <see cref="Before"/>; every thread gets it.
-    /// <paramref name="values"/> and <paramref name="indices"/>: shared, one entry per warp.
-    /// </summary>
-    public static void GroupArgMax(ref float v, ref int i, ArrayView<float> values, ArrayView<int> indices)
+    /// <summary>The warp's best (value, index) pair by <see cref="Before"/>; every lane gets it.</summary>
+    public static void WarpArgMax(ref float v, ref int i)
     {
         for (int o = Warp.WarpSize / 2; o > 0; o >>= 1)
         {
@@ -62,6 +83,15 @@ public static class Reduce
             int oi = Warp.ShuffleXor(i, o);
             if (Before(ov, oi, v, i)) { v = ov; i = oi; }
         }
+    }
+
+    /// <summary>
+    /// The group's best (value, index) pair by <see cref="Before"/>; every thread gets it.
+    /// <paramref name="values"/> and <paramref name="indices"/>: shared, one entry per warp.
+    /// </summary>
+    public static void GroupArgMax(ref float v, ref int i, ArrayView<float> values, ArrayView<int> indices)
+    {
+        WarpArgMax(ref v, ref i);
         Group.Barrier();
         if (Warp.LaneIdx == 0)
         {

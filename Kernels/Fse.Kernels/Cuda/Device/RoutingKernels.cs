@@ -7,54 +7,129 @@ public struct RoutingArgs
 {
     public ArrayView<float> Logits, Bias, Weights;
     public ArrayView<int> Ids;
-    public int Width, Experts, TopK, SharedSlots, Renormalize, Groups, TopkGroups;
+    public int Tokens, Width, Experts, TopK, SharedSlots, Renormalize, Groups, TopkGroups;
     public float Scale;
 }
 
-/// <summary>
-/// The fused routers: one group per token, one launch per op. Top-k is k rounds of a group arg-max (larger value first,
-/// the lower index among equals), each round removing its winner. Shared memory holds the token's E scores.
-/// </summary>
+/// <summary>The fused routers, one launch per op; ties go to the lower expert index.</summary>
 public static class RoutingKernels
 {
-    /// <summary>softmax over the first E logits, top-k, optional renormalisation, then the shared slots' sigmoid gates.</summary>
+    /// <summary>Logits a lane of <see cref="Softmax"/> loads before it waits on memory.</summary>
+    private const int LoadsInFlight = 8;
+
+    /// <summary>
+    /// softmax over the first E logits, top-k, optional renormalisation, then the shared slots' sigmoid gates. One warp
+    /// per token, no group barriers and no k rounds of arg-max (each round was a dependent chain of shuffles, ~1.5 µs
+    /// for E = 512). Softmax is monotonic, so the top-k of the logits is the top-k of the probabilities, ties included
+    /// (the lower index first), and only the chosen experts' probabilities are needed:
+    /// <list type="number">
+    /// <item>lane L loads experts L, L + 32, … into the warp's shared row and keeps their best;</item>
+    /// <item>τ = the k-th best of the 32 lanes' bests: at least k experts rank at or above τ, so every expert of the
+    /// top-k does (when k exceeds the warp, every expert is a candidate);</item>
+    /// <item>the candidates (experts at or above τ; about k of them) are compacted into a shared list, and each is
+    /// ranked by counting the candidates before it; rank r &lt; k writes slot r.</item>
+    /// </list>
+    /// Weights: e^(l − max) over the chosen sum when renormalising (the same value as p / Σ p), else over the sum of all E.
+    /// Shared per warp: logits [E], candidate values [E], indices [E] and ranks [E].
+    /// </summary>
     public static void Softmax(RoutingArgs a)
     {
-        int e = a.Experts, warps = Group.DimX / Warp.WarpSize, tid = Group.IdxX, slots = a.TopK + a.SharedSlots;
-        var shared = SharedMemory.GetDynamic<float>();
-        var p = shared.SubView(0, e);
-        var red = shared.SubView(e, warps);
-        var chosen = shared.SubView(e + warps, a.TopK);
-        var idx = shared.Cast<int>().SubView(e + warps + a.TopK, warps);
-        long t = Grid.IdxX;
-        long row = t * a.Width;
+        int e = a.Experts, k = a.TopK, ws = Warp.WarpSize, lane = Warp.LaneIdx, slots = k + a.SharedSlots;
+        int warps = Group.DimX / ws;
+        long t = (long)Grid.IdxX * warps + Warp.WarpIdx;
+        if (t >= a.Tokens) return;
+        var mine = SharedMemory.GetDynamic<float>().SubView(Warp.WarpIdx * 4 * e, 4 * e);
+        var logit = mine.SubView(0, e);
+        var candV = mine.SubView(e, e);
+        var candI = mine.SubView(2 * e, e).Cast<int>();
+        var candRank = mine.SubView(3 * e, e).Cast<int>();
+        long row = t * a.Width, outBase = t * slots;
 
-        float max = float.NegativeInfinity;
-        for (int i = tid; i < e; i += Group.DimX)
+        float bestV = float.NegativeInfinity;
+        int bestI = int.MaxValue;
+        for (int i = lane; i < e; i += LoadsInFlight * ws)
         {
-            float v = a.Logits[row + i];
-            p[i] = v;
-            max = v > max ? v : max;
+            float v0 = Logit(a, row, i), v1 = Logit(a, row, i + ws), v2 = Logit(a, row, i + 2 * ws), v3 = Logit(a, row, i + 3 * ws);
+            float v4 = Logit(a, row, i + 4 * ws), v5 = Logit(a, row, i + 5 * ws), v6 = Logit(a, row, i + 6 * ws), v7 = Logit(a, row, i + 7 * ws);
+            Keep(logit, i, v0, e, ref bestV, ref bestI);
+            Keep(logit, i + ws, v1, e, ref bestV, ref bestI);
+            Keep(logit, i + 2 * ws, v2, e, ref bestV, ref bestI);
+            Keep(logit, i + 3 * ws, v3, e, ref bestV, ref bestI);
+            Keep(logit, i + 4 * ws, v4, e, ref bestV, ref bestI);
+            Keep(logit, i + 5 * ws, v5, e, ref bestV, ref bestI);
+            Keep(logit, i + 6 * ws, v6, e, ref bestV, ref bestI);
+            Keep(logit, i + 7 * ws, v7, e, ref bestV, ref bestI);
         }
-        max = Reduce.GroupMax(max, red);
-        float sum = 0f;
-        for (int i = tid; i < e; i += Group.DimX)
-        {
-            float x = XMath.Exp(p[i] - max);
-            p[i] = x;
-            sum += x;
-        }
-        sum = Reduce.GroupSum(sum, red);
-        for (int i = tid; i < e; i += Group.DimX) p[i] /= sum;
-        Group.Barrier();
+        float max = Reduce.WarpMax(bestV);
 
-        SelectTopK(p, p, e, a.TopK, chosen, a.Ids, t * slots, red, idx);
-        if (tid == 0) WriteWeights(chosen, a.TopK, a.Renormalize != 0, 0f, 1f, a.Weights, t * slots);
-        for (int s = tid; s < a.SharedSlots; s += Group.DimX)
+        // τ: the lane best ranked k − 1 among the lanes' bests (ranks are distinct: the indices are).
+        float tauV = float.NegativeInfinity;
+        int tauI = int.MaxValue;
+        if (k <= ws)
         {
-            a.Ids[t * slots + a.TopK + s] = e + s;
-            a.Weights[t * slots + a.TopK + s] = Reduce.Sigmoid(a.Logits[row + e + s]);
+            int rank = 0;
+            for (int src = 0; src < ws; src++)
+            {
+                float ov = Warp.Shuffle(bestV, src);
+                int oi = Warp.Shuffle(bestI, src);
+                rank += Reduce.Before(ov, oi, bestV, bestI) ? 1 : 0;
+            }
+            int tauLane = Reduce.WarpMax(rank == k - 1 ? lane : -1);
+            tauV = Warp.Shuffle(bestV, tauLane);
+            tauI = Warp.Shuffle(bestI, tauLane);
         }
+
+        int count = 0;
+        for (int i = lane; i < e; i += ws) count += Reduce.Before(tauV, tauI, logit[i], i) ? 0 : 1;
+        int at = Reduce.WarpExclusiveScan(count, out int candidates);
+        for (int i = lane; i < e; i += ws)
+            if (!Reduce.Before(tauV, tauI, logit[i], i))
+            {
+                candV[at] = logit[i];
+                candI[at] = i;
+                at++;
+            }
+        Warp.Barrier();
+
+        float chosenSum = 0f;
+        for (int j = lane; j < candidates; j += ws)
+        {
+            float v = candV[j];
+            int i = candI[j], r = 0;
+            for (int c = 0; c < candidates; c++) r += Reduce.Before(candV[c], candI[c], v, i) ? 1 : 0;
+            candRank[j] = r;
+            if (r < k)
+            {
+                a.Ids[outBase + r] = i;
+                chosenSum += XMath.Exp(v - max);
+            }
+        }
+        float sum;
+        if (a.Renormalize != 0) sum = Reduce.WarpSum(chosenSum);
+        else
+        {
+            float all = 0f;
+            for (int i = lane; i < e; i += ws) all += XMath.Exp(logit[i] - max);
+            sum = Reduce.WarpSum(all);
+        }
+        for (int j = lane; j < candidates; j += ws)
+            if (candRank[j] < k) a.Weights[outBase + candRank[j]] = XMath.Exp(candV[j] - max) / sum;
+        for (int s = lane; s < a.SharedSlots; s += ws)
+        {
+            a.Ids[outBase + k + s] = e + s;
+            a.Weights[outBase + k + s] = Reduce.Sigmoid(a.Logits[row + e + s]);
+        }
+    }
+
+    private static float Logit(RoutingArgs a, long row, int i) => i < a.Experts ? a.Logits[row + i] : float.NegativeInfinity;
+
+    private static void Keep(ArrayView<float> logit, int i, float v, int e, ref float bestV, ref int bestI)
+    {
+        if (i >= e) return;
+        logit[i] = v;
+        bool better = Reduce.Before(v, i, bestV, bestI);
+        bestV = better ? v : bestV;
+        bestI = better ? i : bestI;
     }
 
     /// <summary>

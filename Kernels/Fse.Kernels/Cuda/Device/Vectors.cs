@@ -8,6 +8,73 @@ public struct U4
     public uint X, Y, Z, W;
 }
 
+/// <summary>
+/// Four consecutive floats: chunk c of a row holds elements 4c … 4c+3. Loads and stores go through one 128-bit access
+/// when the caller's vector flag says the row is aligned and whole chunks; otherwise element by element, elements at or
+/// past the row's width reading 0 and never written.
+/// </summary>
+public struct F4
+{
+    public float X, Y, Z, W;
+
+    /// <summary>Chunk <paramref name="c"/> of the row at <paramref name="rowBase"/> (floats; −1: a missing row, all zeros).</summary>
+    public static F4 Load(ArrayView<float> s, ArrayView<U4> s4, long rowBase, int c, int width, int vector)
+    {
+        if (rowBase < 0) return default;
+        if (vector != 0)
+        {
+            U4 u = s4[(rowBase >> 2) + c];
+            return new F4 { X = Interop.IntAsFloat(u.X), Y = Interop.IntAsFloat(u.Y), Z = Interop.IntAsFloat(u.Z), W = Interop.IntAsFloat(u.W) };
+        }
+        int d = 4 * c;
+        long b = rowBase + d;
+        return new F4
+        {
+            X = d < width ? s[b] : 0f, Y = d + 1 < width ? s[b + 1] : 0f,
+            Z = d + 2 < width ? s[b + 2] : 0f, W = d + 3 < width ? s[b + 3] : 0f,
+        };
+    }
+
+    /// <summary>Chunk <paramref name="c"/> of a shared array padded to whole chunks.</summary>
+    public static F4 Shared(ArrayView<float> s, int c) => new() { X = s[4 * c], Y = s[4 * c + 1], Z = s[4 * c + 2], W = s[4 * c + 3] };
+
+    public readonly void Store(ArrayView<float> s, ArrayView<U4> s4, long rowBase, int c, int width, int vector)
+    {
+        if (vector != 0)
+        {
+            s4[(rowBase >> 2) + c] = new U4 { X = Interop.FloatAsInt(X), Y = Interop.FloatAsInt(Y), Z = Interop.FloatAsInt(Z), W = Interop.FloatAsInt(W) };
+            return;
+        }
+        int d = 4 * c;
+        long b = rowBase + d;
+        if (d < width) s[b] = X;
+        if (d + 1 < width) s[b + 1] = Y;
+        if (d + 2 < width) s[b + 2] = Z;
+        if (d + 3 < width) s[b + 3] = W;
+    }
+
+    public readonly void ToShared(ArrayView<float> s, int at)
+    {
+        s[at] = X;
+        s[at + 1] = Y;
+        s[at + 2] = Z;
+        s[at + 3] = W;
+    }
+
+    public readonly float Dot(F4 o) => X * o.X + Y * o.Y + Z * o.Z + W * o.W;
+
+    /// <summary>this += f·o.</summary>
+    public void Add(float f, F4 o)
+    {
+        X += f * o.X;
+        Y += f * o.Y;
+        Z += f * o.Z;
+        W += f * o.W;
+    }
+
+    public readonly F4 Scaled(float f) => new() { X = X * f, Y = Y * f, Z = Z * f, W = W * f };
+}
+
 /// <summary>Eight consecutive weights widened to F32: the unit the vectorised kernels work in.</summary>
 public struct F8
 {
