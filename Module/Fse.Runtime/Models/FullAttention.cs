@@ -12,41 +12,46 @@ namespace Fse.Runtime.Models;
 internal sealed class FullAttention
 {
     private readonly ModelConfig _c;
-    private readonly Tensor _q, _k, _v, _o;
-    private readonly Tensor? _gate, _qBias, _kBias, _vBias, _gateBias, _oBias, _qNorm, _kNorm;
+
+    /// <summary>q, k, v and (Qwen3-Next) the output gate stacked in that order: one input projection (<see cref="IBackend.MatMulSplit"/>).</summary>
+    private readonly Tensor _inProj, _o;
+    private readonly Tensor? _inBias, _oBias, _qNorm, _kNorm;
 
     public FullAttention(ModelConfig c, WeightLoader w, string prefix)
     {
         _c = c;
         int h = c.HiddenSize, q = c.NumHeads * c.HeadDim, kv = c.NumKvHeads * c.HeadDim;
+        var parts = new List<WeightTensor>();
+        float[]? qBias = null, gateBias = null;
         if (c.AttentionOutputGate)
         {
             // HF views q_proj's output as [heads, 2·headDim] = [query | gate] per head; split the rows once here.
             var raw = w.Weight(prefix + "q_proj.weight", 2 * q, h);
             var (queryRows, gateRows) = SplitInterleavedHeads(c.NumHeads, c.HeadDim);
-            _q = w.GatherRows(raw, queryRows);
-            _gate = w.GatherRows(raw, gateRows);
+            parts.Add(w.Gathered(raw, queryRows));
+            parts.Add(w.Weight(prefix + "k_proj.weight", kv, h));
+            parts.Add(w.Weight(prefix + "v_proj.weight", kv, h));
+            parts.Add(w.Gathered(raw, gateRows));
             if (c.QkvBias)
             {
-                var bias = w.Host(prefix + "q_proj.bias", 2 * q);
-                var values = new float[2 * q];
-                WeightLoader.ToF32(bias, values);
-                _qBias = w.Keep(w.Backend.Upload(queryRows.Select(r => values[r]).ToArray(), q));
-                _gateBias = w.Keep(w.Backend.Upload(gateRows.Select(r => values[r]).ToArray(), q));
+                var values = Floats(w, prefix + "q_proj.bias", 2 * q);
+                qBias = [.. queryRows.Select(r => values[r])];
+                gateBias = [.. gateRows.Select(r => values[r])];
             }
         }
         else
         {
-            _q = w.Matrix(prefix + "q_proj.weight", q, h);
-            if (c.QkvBias) _qBias = w.Vector(prefix + "q_proj.bias", q);
+            parts.Add(w.Weight(prefix + "q_proj.weight", q, h));
+            parts.Add(w.Weight(prefix + "k_proj.weight", kv, h));
+            parts.Add(w.Weight(prefix + "v_proj.weight", kv, h));
+            if (c.QkvBias) qBias = Floats(w, prefix + "q_proj.bias", q);
         }
-        _k = w.Matrix(prefix + "k_proj.weight", kv, h);
-        _v = w.Matrix(prefix + "v_proj.weight", kv, h);
+        _inProj = w.ConcatRows(parts);
         _o = w.Matrix(prefix + "o_proj.weight", h, q);
         if (c.QkvBias)
         {
-            _kBias = w.Vector(prefix + "k_proj.bias", kv);
-            _vBias = w.Vector(prefix + "v_proj.bias", kv);
+            float[] bias = [.. qBias!, .. Floats(w, prefix + "k_proj.bias", kv), .. Floats(w, prefix + "v_proj.bias", kv), .. gateBias ?? []];
+            _inBias = w.Keep(w.Backend.Upload(bias, bias.Length));
             // Qwen3-Next ties the o_proj bias to attention_bias; the other families never have one.
             if (c.Architecture == ModelArchitecture.Qwen3Next) _oBias = w.Vector(prefix + "o_proj.bias", h);
         }
@@ -55,6 +60,13 @@ internal sealed class FullAttention
             _qNorm = w.Vector(prefix + "q_norm.weight", c.HeadDim);
             _kNorm = w.Vector(prefix + "k_norm.weight", c.HeadDim);
         }
+    }
+
+    private static float[] Floats(WeightLoader w, string name, int count)
+    {
+        var values = new float[count];
+        WeightLoader.ToF32(w.Host(name, count), values);
+        return values;
     }
 
     public static (int[] Query, int[] Gate) SplitInterleavedHeads(int heads, int headDim)
@@ -77,9 +89,8 @@ internal sealed class FullAttention
         var q = s.F32(t, _c.NumHeads, hd);
         var k = s.F32(t, _c.NumKvHeads, hd);
         var v = s.F32(t, _c.NumKvHeads, hd);
-        b.MatMul(x, _q, _qBias, q);
-        b.MatMul(x, _k, _kBias, k);
-        b.MatMul(x, _v, _vBias, v);
+        var gate = _c.AttentionOutputGate ? s.F32(t, _c.NumHeads * hd) : null;
+        b.MatMulSplit(x, _inProj, _inBias, gate is null ? [q, k, v] : [q, k, v, gate]);
         if (_qNorm is not null)
         {
             b.RmsNorm(q, _qNorm, q, (float)_c.RmsNormEps, _c.ZeroCenteredNorm);
@@ -89,12 +100,7 @@ internal sealed class FullAttention
         b.Rope(k, batch, _c.RotaryDim, (float)_c.RopeTheta);
         var attn = s.F32(t, _c.NumHeads, hd);
         b.PagedAttention(q, k, v, keyCache, valueCache, batch, 1f / MathF.Sqrt(hd), attn);
-        if (_gate is not null)
-        {
-            var gate = s.F32(t, _c.NumHeads * hd);
-            b.MatMul(x, _gate, _gateBias, gate);
-            b.SigmoidMul(attn, gate, attn);
-        }
+        if (gate is not null) b.SigmoidMul(attn, gate, attn);
         b.MatMul(attn.Reshape(t, _c.NumHeads * hd), _o, _oBias, output);
     }
 }

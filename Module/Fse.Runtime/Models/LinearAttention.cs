@@ -7,12 +7,13 @@ namespace Fse.Runtime.Models;
 /// <summary>
 /// Qwen3-Next's Gated DeltaNet layer. HF packs in_proj_qkvz as [keyHeads, q|k|v-group|z-group] and in_proj_ba as
 /// [keyHeads, b-group|a-group] (fix_query_key_value_ordering); the rows are regrouped once at load into
-/// q|k|v (the conv channel order) and z, b, a, so the kernels see contiguous blocks.
+/// q|k|v (the conv channel order), z, b and a, and stacked into one input projection, so the kernels see contiguous
+/// blocks and a decode step reads the projection in one pass (<see cref="IBackend.MatMulSplit"/>).
 /// </summary>
 internal sealed class LinearAttention
 {
     private readonly ModelConfig _c;
-    private readonly Tensor _qkv, _z, _b, _a, _conv, _aLog, _dtBias, _norm, _out;
+    private readonly Tensor _inProj, _conv, _aLog, _dtBias, _norm, _out;
 
     public LinearAttention(ModelConfig c, WeightLoader w, string prefix)
     {
@@ -23,10 +24,7 @@ internal sealed class LinearAttention
         var (bRows, aRows) = BaRows(nk, nv);
         var qkvz = w.Weight(prefix + "in_proj_qkvz.weight", 2 * keyDim + 2 * valueDim, h);
         var ba = w.Weight(prefix + "in_proj_ba.weight", 2 * nv, h);
-        _qkv = w.GatherRows(qkvz, qkvRows);
-        _z = w.GatherRows(qkvz, zRows);
-        _b = w.GatherRows(ba, bRows);
-        _a = w.GatherRows(ba, aRows);
+        _inProj = w.ConcatRows([w.Gathered(qkvz, [.. qkvRows, .. zRows]), w.Gathered(ba, [.. bRows, .. aRows])]);
         _conv = w.UploadF32(w.Host(prefix + "conv1d.weight", channels, 1, kernel), [channels, kernel]);
         _aLog = w.Vector(prefix + "A_log", nv);
         _dtBias = w.Vector(prefix + "dt_bias", nv);
@@ -73,14 +71,11 @@ internal sealed class LinearAttention
     {
         var be = s.Backend;
         int t = batch.TokenCount, nv = _c.LinearNumValueHeads, dv = _c.LinearValueHeadDim;
-        var qkv = s.F32(t, _qkv.Dim(0));
+        var qkv = s.F32(t, 2 * _c.LinearNumKeyHeads * _c.LinearKeyHeadDim + nv * dv);
         var z = s.F32(t, nv * dv);
         var bb = s.F32(t, nv);
         var aa = s.F32(t, nv);
-        be.MatMul(x, _qkv, null, qkv);
-        be.MatMul(x, _z, null, z);
-        be.MatMul(x, _b, null, bb);
-        be.MatMul(x, _a, null, aa);
+        be.MatMulSplit(x, _inProj, null, [qkv, z, bb, aa]);
         var core = s.F32(t, nv * dv);
         be.GatedDeltaNet(new GatedDeltaNetArgs
         {

@@ -51,16 +51,19 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
     }
 
     /// <summary>Rows of <paramref name="w"/> gathered in the order <paramref name="rows"/> gives, as a matrix in w's dtype.</summary>
-    public Tensor GatherRows(WeightTensor w, IReadOnlyList<int> rows)
+    public Tensor GatherRows(WeightTensor w, IReadOnlyList<int> rows) => Keep(backend.Upload(Gathered(w, rows)));
+
+    /// <summary>The rows of <paramref name="w"/> in the order <paramref name="rows"/> gives, not yet uploaded (a draw stays a draw).</summary>
+    public WeightTensor Gathered(WeightTensor w, IReadOnlyList<int> rows)
     {
-        if (w.Random is { } r) return Keep(backend.Upload(r.GatherRows(rows)));
+        if (w.Random is { } r) return r.GatherRows(rows);
         var t = w.Host;
         int cols = (int)(t.ElementCount / t.Shape[0]);
         int rowBytes = cols * t.DType.Size();
         var buffer = NewBuffer(t.DType, rows.Count, cols);
         var src = new ReadOnlySpan<byte>((void*)t.Data, checked((int)t.ByteLength));
         for (int i = 0; i < rows.Count; i++) src.Slice(rows[i] * rowBytes, rowBytes).CopyTo(buffer.Bytes.Slice(i * rowBytes));
-        return Keep(backend.Upload(buffer.AsTensor()));
+        return buffer.AsTensor();
     }
 
     /// <summary>Stacks whole tensors of one dtype and column count along rows (the fused router gate).</summary>
