@@ -43,6 +43,26 @@ public sealed class BufferPoolTests(CudaSimulationFixture fixture) : IClassFixtu
         }
     }
 
+    /// <summary>A recording that fails after its ops rented buffers frees its arena; the tensors and tables still holding them return them later.</summary>
+    [Fact]
+    public void ABufferFreedWithItsGraphIsNeverPooledAgain()
+    {
+        using var context = ILGPU.Context.Create(c => ILGPU.Runtime.CPU.CPUContextExtensions.CPU(c));
+        using var acc = ILGPU.Runtime.CPU.CPUContextExtensions.CreateCPUAccelerator(context, 0);
+        using var pool = new BufferPool(acc);
+        var arena = new BufferPool.Arena();
+        pool.BeginCapture(arena);
+        var rented = pool.Rent(1000);
+        pool.Release(arena);
+        pool.EndCapture();
+        pool.Return(rented);
+        Assert.Equal(0, pool.PooledBytes);
+        var next = pool.Rent(1000);
+        Assert.False(next.IsDisposed);
+        Assert.Equal(BufferPool.SizeClass(1000), next.Length);
+        next.Dispose();
+    }
+
     [Theory]
     [InlineData(1, 256)]
     [InlineData(256, 256)]

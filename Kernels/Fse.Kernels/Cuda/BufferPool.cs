@@ -95,6 +95,8 @@ internal sealed class BufferPool(Accelerator acc) : IDisposable
     /// <summary>Takes a buffer back for reuse, or frees it when it is too large, the pool is full or disposed.</summary>
     public void Return(MemoryBuffer1D<byte, Stride1D.Dense> buffer)
     {
+        // A graph's arena buffer freed with its graph (a recording that failed after its ops rented it) is gone: never pool it.
+        if (buffer.IsDisposed) return;
         long size = buffer.Length;
         lock (_gate)
         {

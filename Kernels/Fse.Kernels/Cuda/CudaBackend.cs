@@ -62,9 +62,14 @@ public sealed unsafe partial class CudaBackend : IBackend
         }
         catch
         {
-            _cublas?.Dispose();
-            _acc.Dispose();
-            _context.Dispose();
+            // A failed kernel load can leave the accelerator unable to dispose cleanly; the first error is the one to report.
+            try
+            {
+                _cublas?.Dispose();
+                _acc.Dispose();
+                _context.Dispose();
+            }
+            catch (Exception) { }
             throw;
         }
     }
