@@ -51,7 +51,11 @@ public sealed record GatedDeltaNetArgs
     /// <summary>[slots, channels, K-1] F32: the last K-1 conv inputs of each sequence.</summary>
     public required Tensor ConvState { get; init; }
 
-    /// <summary>[slots, ValueHeads, KeyDim, ValueDim] F32: each sequence's recurrent state.</summary>
+    /// <summary>
+    /// [slots, ValueHeads, KeyDim, ValueDim] F32: each sequence's recurrent state, zeros before its first step. Only the
+    /// backend that runs the op reads it, in a layout of its own within that allocation (the CUDA backend keeps each
+    /// value column's KeyDim entries contiguous).
+    /// </summary>
     public required Tensor RecurrentState { get; init; }
 
     /// <summary>[T, ValueHeads·ValueDim]</summary>

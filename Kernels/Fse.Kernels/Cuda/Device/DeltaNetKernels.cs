@@ -101,6 +101,13 @@ public static class DeltaNetKernels
         }
     }
 
+    /// <summary>
+    /// Where value column <paramref name="col"/> of a head's state starts. The backend keeps the [slots, heads, dk, dv]
+    /// state tensor column-major within each head ([slots, heads, dv, dk] in memory; nothing outside these kernels reads
+    /// it), so the dk entries of a column are contiguous: a warp loads its column in 128-byte lines, not one line per row.
+    /// </summary>
+    private static long StateColumn(int slot, int heads, int h, int dv, int col, int dk) => (((long)slot * heads + h) * dv + col) * dk;
+
     /// <summary>Rows of the state a lane of <see cref="DeltaRuleWarp"/> keeps in registers: it runs when dk ≤ this × warp size.</summary>
     public const int RowsPerLane = 4;
 
@@ -128,14 +135,14 @@ public static class DeltaNetKernels
         }
         bool reset = a.Batch.Reset[s] != 0;
         int r0 = lane, r1 = lane + ws, r2 = lane + 2 * ws, r3 = lane + 3 * ws;
-        long rb = ((long)slot * nv + h) * dk * dv + col;
+        long rb = StateColumn(slot, nv, h, dv, col, dk);
         float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
         if (!reset)
         {
-            if (r0 < dk) s0 = a.RecurrentState[rb + (long)r0 * dv];
-            if (r1 < dk) s1 = a.RecurrentState[rb + (long)r1 * dv];
-            if (r2 < dk) s2 = a.RecurrentState[rb + (long)r2 * dv];
-            if (r3 < dk) s3 = a.RecurrentState[rb + (long)r3 * dv];
+            if (r0 < dk) s0 = a.RecurrentState[rb + r0];
+            if (r1 < dk) s1 = a.RecurrentState[rb + r1];
+            if (r2 < dk) s2 = a.RecurrentState[rb + r2];
+            if (r3 < dk) s3 = a.RecurrentState[rb + r3];
         }
         int kh = h / (nv / nk);
         int qOff = kh * dk, kOff = (nk + kh) * dk, vOff = 2 * nk * dk + h * dv + col;
@@ -193,10 +200,10 @@ public static class DeltaNetKernels
             s3 = decay * s3 + x.K3 * kDelta;
             if (lane == 0) a.Output[(t * nv + h) * dv + col] = decay * sq * iq + delta * kq * ik * iq;
         }
-        if (r0 < dk) a.RecurrentState[rb + (long)r0 * dv] = s0;
-        if (r1 < dk) a.RecurrentState[rb + (long)r1 * dv] = s1;
-        if (r2 < dk) a.RecurrentState[rb + (long)r2 * dv] = s2;
-        if (r3 < dk) a.RecurrentState[rb + (long)r3 * dv] = s3;
+        if (r0 < dk) a.RecurrentState[rb + r0] = s0;
+        if (r1 < dk) a.RecurrentState[rb + r1] = s1;
+        if (r2 < dk) a.RecurrentState[rb + r2] = s2;
+        if (r3 < dk) a.RecurrentState[rb + r3] = s3;
     }
 
     /// <summary>
@@ -220,10 +227,10 @@ public static class DeltaNetKernels
         bool own = col < dv && valid;
         bool reset = a.Batch.Reset[s] != 0;
         int kh = h / (nv / a.KeyHeads);
-        long rb = ((long)slot * nv + h) * dk * dv + col;
+        long rb = StateColumn(slot, nv, h, dv, col, dk);
         int me = Group.IdxX;
         if (own)
-            for (int r = 0; r < dk; r++) st[r * cols + me] = reset ? 0f : a.RecurrentState[rb + (long)r * dv];
+            for (int r = 0; r < dk; r++) st[r * cols + me] = reset ? 0f : a.RecurrentState[rb + r];
         float decayScale = -XMath.Exp(a.ALog[h]);
         for (int i = 0; i < count; i++)
         {
@@ -256,7 +263,7 @@ public static class DeltaNetKernels
             a.Output[(t * nv + h) * dv + col] = o;
         }
         if (own)
-            for (int r = 0; r < dk; r++) a.RecurrentState[rb + (long)r * dv] = st[r * cols + me];
+            for (int r = 0; r < dk; r++) a.RecurrentState[rb + r] = st[r * cols + me];
         else if (!valid && Group.IdxX == 0) a.Status[Status.BadStateSlot] = 1;
     }
 }

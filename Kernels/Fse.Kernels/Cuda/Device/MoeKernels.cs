@@ -281,13 +281,21 @@ public static class MoeKernels
                 if (j + 2 >= inBlock) r2 = -1;
                 if (j + 3 >= inBlock) r3 = -1;
                 long p0 = (long)t * a.PerToken + jb + j;
-                for (int k = lane; k < chunks; k += ws)
+                // Two chunks of each of the four rows per pass: a 512-wide row is one wait on memory per four slots.
+                for (int k = lane; k < chunks; k += 2 * ws)
                 {
+                    int k2 = k + ws;
+                    long q0 = k2 < chunks ? r0 : -1, q1 = k2 < chunks ? r1 : -1, q2 = k2 < chunks ? r2 : -1, q3 = k2 < chunks ? r3 : -1;
                     F8 d0 = DownChunk(fmt, a, r0, k), d1 = DownChunk(fmt, a, r1, k), d2 = DownChunk(fmt, a, r2, k), d3 = DownChunk(fmt, a, r3, k);
+                    F8 e0 = DownChunk(fmt, a, q0, k2), e1 = DownChunk(fmt, a, q1, k2), e2 = DownChunk(fmt, a, q2, k2), e3 = DownChunk(fmt, a, q3, k2);
                     if (r0 >= 0) o += w0 * d0.Dot(a.Actv, p0 * actRow + 2 * k);
                     if (r1 >= 0) o += w1 * d1.Dot(a.Actv, (p0 + 1) * actRow + 2 * k);
                     if (r2 >= 0) o += w2 * d2.Dot(a.Actv, (p0 + 2) * actRow + 2 * k);
                     if (r3 >= 0) o += w3 * d3.Dot(a.Actv, (p0 + 3) * actRow + 2 * k);
+                    if (q0 >= 0) o += w0 * e0.Dot(a.Actv, p0 * actRow + 2 * k2);
+                    if (q1 >= 0) o += w1 * e1.Dot(a.Actv, (p0 + 1) * actRow + 2 * k2);
+                    if (q2 >= 0) o += w2 * e2.Dot(a.Actv, (p0 + 2) * actRow + 2 * k2);
+                    if (q3 >= 0) o += w3 * e3.Dot(a.Actv, (p0 + 3) * actRow + 2 * k2);
                 }
             }
         }
