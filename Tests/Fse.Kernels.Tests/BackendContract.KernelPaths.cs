@@ -280,17 +280,19 @@ public abstract partial class BackendContract
     /// CUDA backend's few-token path without alignment.
     /// </summary>
     [Theory]
-    [InlineData(DType.BF16, 1)]
-    [InlineData(DType.F32, 2)]
-    [InlineData(DType.BF16, 13)]
-    [InlineData(DType.BF16, 40)]
-    [InlineData(DType.F16, 13)]
-    [InlineData(DType.F32, 13)]
-    public void GroupedExpertsWithManyTokensPerSlotOnTheVectorPath(DType dtype, int t)
+    [InlineData(DType.BF16, 1, 16, 8)]
+    [InlineData(DType.F32, 2, 16, 8)]
+    [InlineData(DType.BF16, 13, 16, 8)]
+    [InlineData(DType.BF16, 40, 16, 8)]
+    [InlineData(DType.F16, 13, 16, 8)]
+    [InlineData(DType.F32, 13, 16, 8)]
+    [InlineData(DType.BF16, 13, 136, 72)]   // rows of 17 and 9 chunks: the unrolled passes of the tile kernels and their remainders
+    [InlineData(DType.BF16, 3, 136, 72)]    // the same on the few-token direct kernels
+    public void GroupedExpertsWithManyTokensPerSlotOnTheVectorPath(DType dtype, int t, int h, int width)
     {
         using var b = CreateBackend();
         var rng = new Random(16);
-        int h = 16, width = 8, slots = 5, per = 3;
+        int slots = 5, per = 3;
         var keep = new List<nint>();
         try
         {
