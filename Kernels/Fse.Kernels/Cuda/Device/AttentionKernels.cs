@@ -167,9 +167,8 @@ public static class AttentionKernels
         for (int i = 0; i < n; i++) l += probs[i];
 
         // Values: thread (subset, chunk) sums keys subset, subset + subsets, … of its chunk.
-        int subsets = chunks >= threads ? 1 : threads / chunks;
-        int sub = chunks >= threads ? 0 : tid / chunks;
-        int firstChunk = chunks >= threads ? tid : tid - sub * chunks;
+        var split = new ChunkSplit(chunks, tid, threads);
+        int subsets = split.Subsets, sub = split.Sub, firstChunk = split.FirstChunk;
         bool partial = a.Partitions > 1;
         long pb = (long)Grid.IdxX * hd;
         for (int c = firstChunk; sub < subsets && c < chunks; c += threads)
@@ -204,8 +203,7 @@ public static class AttentionKernels
             Group.Barrier();
             if (sub == 0)
             {
-                F4 acc = F4.Shared(sums, firstChunk);
-                for (int u = 1; u < subsets; u++) acc.Add(1f, F4.Shared(sums, u * chunks + firstChunk));
+                F4 acc = split.Merge(sums, chunks);
                 if (partial) acc.Store(a.PartOut, a.PartOut4, pb, firstChunk, hd, a.Vector);
                 else acc.Scaled(1f / l).Store(a.Out, a.Out4, qb, firstChunk, hd, a.Vector);
             }
@@ -270,9 +268,8 @@ public static class AttentionKernels
         float inv = 1f / Reduce.GroupSum(l, scratch);
         Group.Barrier();
 
-        int subsets = chunks >= threads ? 1 : threads / chunks;
-        int sub = chunks >= threads ? 0 : tid / chunks;
-        int firstChunk = chunks >= threads ? tid : tid - sub * chunks;
+        var split = new ChunkSplit(chunks, tid, threads);
+        int subsets = split.Subsets, sub = split.Sub, firstChunk = split.FirstChunk;
         long ob = (long)Grid.IdxX * hd;
         for (int c = firstChunk; sub < subsets && c < chunks; c += threads)
         {
@@ -295,12 +292,7 @@ public static class AttentionKernels
         if (subsets > 1)
         {
             Group.Barrier();
-            if (sub == 0)
-            {
-                F4 acc = F4.Shared(sums, firstChunk);
-                for (int u = 1; u < subsets; u++) acc.Add(1f, F4.Shared(sums, u * chunks + firstChunk));
-                acc.Scaled(inv).Store(a.Out, a.Out4, ob, firstChunk, hd, a.Vector);
-            }
+            if (sub == 0) split.Merge(sums, chunks).Scaled(inv).Store(a.Out, a.Out4, ob, firstChunk, hd, a.Vector);
         }
     }
 
@@ -328,5 +320,30 @@ public static class AttentionKernels
         sum = Reduce.GroupSum(sum, scratch);
         float inv = 1f / sum;
         for (int j = Group.IdxX; j < keys; j += Group.DimX) scores[b + j] = j < visible ? scores[b + j] * inv : 0f;
+    }
+}
+
+/// <summary>
+/// How a group's threads share out a head's 4-float chunks when summing over items (keys, partitions): with fewer chunks
+/// than threads, thread (subset, chunk) takes items subset, subset + subsets, … of its chunk and the subsets' sums meet
+/// in shared memory [subsets · chunks · 4]; otherwise each thread takes chunks tid, tid + threads, … over every item.
+/// </summary>
+public readonly struct ChunkSplit
+{
+    public readonly int Subsets, Sub, FirstChunk;
+
+    public ChunkSplit(int chunks, int tid, int threads)
+    {
+        Subsets = chunks >= threads ? 1 : threads / chunks;
+        Sub = chunks >= threads ? 0 : tid / chunks;
+        FirstChunk = chunks >= threads ? tid : tid - Sub * chunks;
+    }
+
+    /// <summary>The sum of the subsets' partial results for this thread's chunk (after a group barrier).</summary>
+    public F4 Merge(ArrayView<float> sums, int chunks)
+    {
+        F4 acc = F4.Shared(sums, FirstChunk);
+        for (int u = 1; u < Subsets; u++) acc.Add(1f, F4.Shared(sums, u * chunks + FirstChunk));
+        return acc;
     }
 }
