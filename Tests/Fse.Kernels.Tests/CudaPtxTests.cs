@@ -47,6 +47,7 @@ public sealed class CudaPtxTests
     [InlineData("MatMulKernels.Gemv<F32Weights>")]
     [InlineData("MoeKernels.GateUp<Bf16Weights>")]
     [InlineData("MoeKernels.Down<Bf16Weights>")]
+    [InlineData("MoeKernels.DownFourRows<Bf16Weights>")]
     [InlineData("MoeKernels.GateUpDirect<Bf16Weights>")]
     [InlineData("MoeKernels.DownCombineDirect<Bf16Weights>")]
     public void WeightStreamingKernelsUse128BitLoadsAndShuffles(string kernel)

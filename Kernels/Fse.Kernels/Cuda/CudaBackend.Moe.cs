@@ -119,7 +119,12 @@ public sealed unsafe partial class CudaBackend
         else
         {
             _k.MoeGateUp[set.DType](new KernelConfig(checked(maxTiles * ((width + warps - 1) / warps)), _group), args);
-            _k.MoeDown[set.DType](new KernelConfig(checked(maxTiles * ((hidden + warps - 1) / warps)), _group), args);
+            if (args.Vector != 0)
+            {
+                int perGroup = warps * MoeKernels.DownRowsPerWarp;
+                _k.MoeDownFourRows[set.DType](new KernelConfig(checked(maxTiles * ((hidden + perGroup - 1) / perGroup)), _group), args);
+            }
+            else _k.MoeDown[set.DType](new KernelConfig(checked(maxTiles * ((hidden + warps - 1) / warps)), _group), args);
         }
         _k.MoeCombine(Linear((long)tokens * hidden), args);
     }

@@ -144,6 +144,72 @@ public static class MoeKernels
         }
     }
 
+    /// <summary>Output columns a warp of <see cref="DownFourRows{TW}"/> computes.</summary>
+    public const int DownRowsPerWarp = 4;
+
+    /// <summary>
+    /// <see cref="Down{TW}"/> for the vector layout, one warp per (tile, four consecutive output columns c … c+3): a
+    /// pass loads the four down rows' chunks together and each pair's activation chunk once for all four. With one
+    /// column per warp, a tile pass at 64 tokens (~400 tiles × 2048 columns) was mostly warps that each read 1 KB.
+    /// Grid: tiles × ceil(Hidden / (warps · 4)).
+    /// </summary>
+    public static void DownFourRows<TW>(MoeArgs a) where TW : struct, IWeightFormat
+    {
+        int warps = Group.DimX / Warp.WarpSize, perGroup = warps * DownRowsPerWarp;
+        int rowBlocks = (a.Hidden + perGroup - 1) / perGroup;
+        int tile = Grid.IdxX / rowBlocks;
+        int c = ((Grid.IdxX - tile * rowBlocks) * warps + Warp.WarpIdx) * DownRowsPerWarp;
+        if (tile >= a.TileCount[0] || c >= a.Hidden) return;
+        int e = a.TileExpert[tile], start = a.TileStart[tile];
+        int rows = a.Counts[e] - (start - FirstRow(a, e));
+        if (rows > MatMulKernels.GemvTokenTile) rows = MatMulKernels.GemvTokenTile;
+        TW fmt = default;
+        int lane = Warp.LaneIdx, ws = Warp.WarpSize, chunks = a.Width / 8;
+        long xs = a.Width / 4, x0 = start * xs, w0 = ((long)e * a.Hidden + c) * chunks;
+        bool has1 = c + 1 < a.Hidden, has2 = c + 2 < a.Hidden, has3 = c + 3 < a.Hidden;
+        var s0 = new Acc4();
+        var s1 = new Acc4();
+        var s2 = new Acc4();
+        var s3 = new Acc4();
+        for (int k = lane; k < chunks; k += ws)
+        {
+            F8 d0 = fmt.Chunk(a.W2v, w0 + k);
+            F8 d1 = has1 ? fmt.Chunk(a.W2v, w0 + chunks + k) : default;
+            F8 d2 = has2 ? fmt.Chunk(a.W2v, w0 + 2 * chunks + k) : default;
+            F8 d3 = has3 ? fmt.Chunk(a.W2v, w0 + 3 * chunks + k) : default;
+            F8 x = F8.Floats(a.Actv, x0 + 2 * k);
+            s0.A += d0.Dot(x); s1.A += d1.Dot(x); s2.A += d2.Dot(x); s3.A += d3.Dot(x);
+            if (rows > 1)
+            {
+                x = F8.Floats(a.Actv, x0 + xs + 2 * k);
+                s0.B += d0.Dot(x); s1.B += d1.Dot(x); s2.B += d2.Dot(x); s3.B += d3.Dot(x);
+            }
+            if (rows > 2)
+            {
+                x = F8.Floats(a.Actv, x0 + 2 * xs + 2 * k);
+                s0.C += d0.Dot(x); s1.C += d1.Dot(x); s2.C += d2.Dot(x); s3.C += d3.Dot(x);
+            }
+            if (rows > 3)
+            {
+                x = F8.Floats(a.Actv, x0 + 3 * xs + 2 * k);
+                s0.D += d0.Dot(x); s1.D += d1.Dot(x); s2.D += d2.Dot(x); s3.D += d3.Dot(x);
+            }
+        }
+        s0 = s0.WarpSum(rows);
+        s1 = s1.WarpSum(rows);
+        s2 = s2.WarpSum(rows);
+        s3 = s3.WarpSum(rows);
+        if (lane != 0) return;
+        for (int j = 0; j < rows; j++)
+        {
+            long y = (long)a.Sorted[start + j] * a.Hidden + c;
+            a.Y[y] = s0.Get(j);
+            if (has1) a.Y[y + 1] = s1.Get(j);
+            if (has2) a.Y[y + 2] = s2.Get(j);
+            if (has3) a.Y[y + 3] = s3.Get(j);
+        }
+    }
+
     /// <summary>
     /// y[pair, c] = down_c · act[sorted row] for the ≤ 4 pairs of a tile, stored by pair number so that
     /// <see cref="Combine"/> can sum a token's slots in order. One warp per (tile, c).
@@ -328,4 +394,21 @@ public static class MoeKernels
 
     /// <summary>The sorted row where expert e's pairs begin: its tile offset's first tile start.</summary>
     private static int FirstRow(MoeArgs a, int e) => a.TileStart[a.TileOffsets[e]];
+}
+
+/// <summary>One output column's sums for the ≤ 4 pairs of a tile (A: the tile's first pair, …).</summary>
+public struct Acc4
+{
+    public float A, B, C, D;
+
+    /// <summary>Each of the first <paramref name="used"/> sums added up over the warp.</summary>
+    public readonly Acc4 WarpSum(int used) => new()
+    {
+        A = Reduce.WarpSum(A),
+        B = used > 1 ? Reduce.WarpSum(B) : 0f,
+        C = used > 2 ? Reduce.WarpSum(C) : 0f,
+        D = used > 3 ? Reduce.WarpSum(D) : 0f,
+    };
+
+    public readonly float Get(int j) => j == 0 ? A : j == 1 ? B : j == 2 ? C : D;
 }
