@@ -45,9 +45,8 @@ public sealed class CudaPtxTests
     [InlineData("MatMulKernels.Gemv<Bf16Weights>")]
     [InlineData("MatMulKernels.Gemv<F16Weights>")]
     [InlineData("MatMulKernels.Gemv<F32Weights>")]
-    [InlineData("MoeKernels.GateUp<Bf16Weights>")]
-    [InlineData("MoeKernels.Down<Bf16Weights>")]
     [InlineData("MoeKernels.DownFourRows<Bf16Weights>")]
+    [InlineData("MoeKernels.GateUpTwoRows<Bf16Weights>")]
     [InlineData("MoeKernels.GateUpDirect<Bf16Weights>")]
     [InlineData("MoeKernels.DownCombineDirect<Bf16Weights>")]
     public void WeightStreamingKernelsUse128BitLoadsAndShuffles(string kernel)

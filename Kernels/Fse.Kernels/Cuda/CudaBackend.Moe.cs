@@ -118,13 +118,17 @@ public sealed unsafe partial class CudaBackend
         if (gemm) ExpertGemms(set, args);
         else
         {
-            _k.MoeGateUp[set.DType](new KernelConfig(checked(maxTiles * ((width + warps - 1) / warps)), _group), args);
             if (args.Vector != 0)
             {
-                int perGroup = warps * MoeKernels.DownRowsPerWarp;
-                _k.MoeDownFourRows[set.DType](new KernelConfig(checked(maxTiles * ((hidden + perGroup - 1) / perGroup)), _group), args);
+                int gateUpPerGroup = 2 * warps, downPerGroup = warps * MoeKernels.DownRowsPerWarp;
+                _k.MoeGateUpTwoRows[set.DType](new KernelConfig(checked(maxTiles * ((width + gateUpPerGroup - 1) / gateUpPerGroup)), _group), args);
+                _k.MoeDownFourRows[set.DType](new KernelConfig(checked(maxTiles * ((hidden + downPerGroup - 1) / downPerGroup)), _group), args);
             }
-            else _k.MoeDown[set.DType](new KernelConfig(checked(maxTiles * ((hidden + warps - 1) / warps)), _group), args);
+            else
+            {
+                _k.MoeGateUp[set.DType](new KernelConfig(checked(maxTiles * ((width + warps - 1) / warps)), _group), args);
+                _k.MoeDown[set.DType](new KernelConfig(checked(maxTiles * ((hidden + warps - 1) / warps)), _group), args);
+            }
         }
         _k.MoeCombine(Linear((long)tokens * hidden), args);
     }

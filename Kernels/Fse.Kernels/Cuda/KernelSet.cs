@@ -59,6 +59,7 @@ internal sealed class KernelSet
         MoeAlign = L<MoeArgs>(MoeKernels.Align);
         MoeGateUp = new(L<MoeArgs>(MoeKernels.GateUp<F32Weights>), L<MoeArgs>(MoeKernels.GateUp<F16Weights>), L<MoeArgs>(MoeKernels.GateUp<Bf16Weights>));
         MoeDown = new(L<MoeArgs>(MoeKernels.Down<F32Weights>), L<MoeArgs>(MoeKernels.Down<F16Weights>), L<MoeArgs>(MoeKernels.Down<Bf16Weights>));
+        MoeGateUpTwoRows = new(L<MoeArgs>(MoeKernels.GateUpTwoRows<F32Weights>), L<MoeArgs>(MoeKernels.GateUpTwoRows<F16Weights>), L<MoeArgs>(MoeKernels.GateUpTwoRows<Bf16Weights>));
         MoeDownFourRows = new(L<MoeArgs>(MoeKernels.DownFourRows<F32Weights>), L<MoeArgs>(MoeKernels.DownFourRows<F16Weights>), L<MoeArgs>(MoeKernels.DownFourRows<Bf16Weights>));
         MoeGateUpDirect = new(L<MoeArgs>(MoeKernels.GateUpDirect<F32Weights>), L<MoeArgs>(MoeKernels.GateUpDirect<F16Weights>), L<MoeArgs>(MoeKernels.GateUpDirect<Bf16Weights>));
         MoeDownCombineDirect = new(L<MoeArgs>(MoeKernels.DownCombineDirect<F32Weights>), L<MoeArgs>(MoeKernels.DownCombineDirect<F16Weights>), L<MoeArgs>(MoeKernels.DownCombineDirect<Bf16Weights>));
@@ -104,6 +105,7 @@ internal sealed class KernelSet
     public ByWeight<Action<KernelConfig, MoeArgs>> MoeGateUp { get; }
     public ByWeight<Action<KernelConfig, MoeArgs>> MoeDown { get; }
     public ByWeight<Action<KernelConfig, MoeArgs>> MoeDownFourRows { get; }
+    public ByWeight<Action<KernelConfig, MoeArgs>> MoeGateUpTwoRows { get; }
     public ByWeight<Action<KernelConfig, MoeArgs>> MoeGateUpDirect { get; }
     public ByWeight<Action<KernelConfig, MoeArgs>> MoeDownCombineDirect { get; }
     public Action<KernelConfig, MoeArgs> MoeCombine { get; }

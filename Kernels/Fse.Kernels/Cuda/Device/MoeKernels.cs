@@ -83,8 +83,72 @@ public static class MoeKernels
     }
 
     /// <summary>
-    /// act[sorted row, i] = silu(gate_i · x) · (up_i · x) for the ≤ 4 pairs of a tile: one warp per (tile, i), 128-bit
-    /// loads of the gate and up rows. Grid: MaxTiles × ceil(Width / warps); groups past the tile count exit.
+    /// <see cref="GateUp{TW}"/> for the vector layout, one warp per (tile, two consecutive intermediate columns i, i+1):
+    /// a pass loads the four gate and up rows' chunks together and each pair's input chunk once for all four, so each
+    /// input load serves twice the weight bytes. Grid: tiles × ceil(Width / (warps · 2)).
+    /// </summary>
+    public static void GateUpTwoRows<TW>(MoeArgs a) where TW : struct, IWeightFormat
+    {
+        int warps = Group.DimX / Warp.WarpSize, perGroup = 2 * warps;
+        int rowBlocks = (a.Width + perGroup - 1) / perGroup;
+        int tile = Grid.IdxX / rowBlocks;
+        int i = ((Grid.IdxX - tile * rowBlocks) * warps + Warp.WarpIdx) * 2;
+        if (tile >= a.TileCount[0] || i >= a.Width) return;
+        int e = a.TileExpert[tile], start = a.TileStart[tile];
+        int rows = a.Counts[e] - (start - FirstRow(a, e));
+        if (rows > MatMulKernels.GemvTokenTile) rows = MatMulKernels.GemvTokenTile;
+        long xs = a.Hidden / 4;
+        long x0 = a.Sorted[start] / a.PerToken * xs;
+        long x1 = rows > 1 ? a.Sorted[start + 1] / a.PerToken * xs : x0;
+        long x2 = rows > 2 ? a.Sorted[start + 2] / a.PerToken * xs : x0;
+        long x3 = rows > 3 ? a.Sorted[start + 3] / a.PerToken * xs : x0;
+        TW fmt = default;
+        int lane = Warp.LaneIdx, ws = Warp.WarpSize, chunks = a.Hidden / 8;
+        bool has1 = i + 1 < a.Width;
+        long gate0 = ((long)e * 2 * a.Width + i) * chunks, up0 = gate0 + (long)a.Width * chunks;
+        var g0 = new Acc4();
+        var g1 = new Acc4();
+        var u0 = new Acc4();
+        var u1 = new Acc4();
+        for (int c = lane; c < chunks; c += ws)
+        {
+            F8 wg0 = fmt.Chunk(a.W13v, gate0 + c), wu0 = fmt.Chunk(a.W13v, up0 + c);
+            F8 wg1 = has1 ? fmt.Chunk(a.W13v, gate0 + chunks + c) : default, wu1 = has1 ? fmt.Chunk(a.W13v, up0 + chunks + c) : default;
+            F8 x = F8.Floats(a.Xv, x0 + 2 * c);
+            g0.A += wg0.Dot(x); g1.A += wg1.Dot(x); u0.A += wu0.Dot(x); u1.A += wu1.Dot(x);
+            if (rows > 1)
+            {
+                x = F8.Floats(a.Xv, x1 + 2 * c);
+                g0.B += wg0.Dot(x); g1.B += wg1.Dot(x); u0.B += wu0.Dot(x); u1.B += wu1.Dot(x);
+            }
+            if (rows > 2)
+            {
+                x = F8.Floats(a.Xv, x2 + 2 * c);
+                g0.C += wg0.Dot(x); g1.C += wg1.Dot(x); u0.C += wu0.Dot(x); u1.C += wu1.Dot(x);
+            }
+            if (rows > 3)
+            {
+                x = F8.Floats(a.Xv, x3 + 2 * c);
+                g0.D += wg0.Dot(x); g1.D += wg1.Dot(x); u0.D += wu0.Dot(x); u1.D += wu1.Dot(x);
+            }
+        }
+        g0 = g0.WarpSum(rows);
+        g1 = g1.WarpSum(rows);
+        u0 = u0.WarpSum(rows);
+        u1 = u1.WarpSum(rows);
+        if (lane != 0) return;
+        for (int j = 0; j < rows; j++)
+        {
+            long o = (long)(start + j) * a.Width + i;
+            a.Act[o] = Reduce.Silu(g0.Get(j)) * u0.Get(j);
+            if (has1) a.Act[o + 1] = Reduce.Silu(g1.Get(j)) * u1.Get(j);
+        }
+    }
+
+    /// <summary>
+    /// act[sorted row, i] = silu(gate_i · x) · (up_i · x) for the ≤ 4 pairs of a tile, for weights whose rows are not
+    /// whole 16-byte chunks (the vector layout runs <see cref="GateUpTwoRows{TW}"/>): one warp per (tile, i), element
+    /// loads. Grid: MaxTiles × ceil(Width / warps); groups past the tile count exit.
     /// </summary>
     public static void GateUp<TW>(MoeArgs a) where TW : struct, IWeightFormat
     {
@@ -104,31 +168,14 @@ public static class MoeKernels
         int lane = Warp.LaneIdx, ws = Warp.WarpSize, h = a.Hidden;
         long gateRow = (long)e * 2 * a.Width + i, upRow = gateRow + a.Width;
         float g0 = 0f, g1 = 0f, g2 = 0f, g3 = 0f, u0 = 0f, u1 = 0f, u2 = 0f, u3 = 0f;
-        if (a.Vector != 0)
+        for (int k = lane; k < h; k += ws)
         {
-            int chunks = h / 8;
-            long xs = h / 4;
-            for (int c = lane; c < chunks; c += ws)
-            {
-                F8 wg = fmt.Chunk(a.W13v, gateRow * chunks + c);
-                F8 wu = fmt.Chunk(a.W13v, upRow * chunks + c);
-                g0 += wg.Dot(a.Xv, t0 * xs + 2 * c); u0 += wu.Dot(a.Xv, t0 * xs + 2 * c);
-                if (rows > 1) { g1 += wg.Dot(a.Xv, t1 * xs + 2 * c); u1 += wu.Dot(a.Xv, t1 * xs + 2 * c); }
-                if (rows > 2) { g2 += wg.Dot(a.Xv, t2 * xs + 2 * c); u2 += wu.Dot(a.Xv, t2 * xs + 2 * c); }
-                if (rows > 3) { g3 += wg.Dot(a.Xv, t3 * xs + 2 * c); u3 += wu.Dot(a.Xv, t3 * xs + 2 * c); }
-            }
-        }
-        else
-        {
-            for (int k = lane; k < h; k += ws)
-            {
-                float wg = fmt.Scalar(a.W13, gateRow * h + k), wu = fmt.Scalar(a.W13, upRow * h + k);
-                float x0 = a.X[(long)t0 * h + k];
-                g0 += wg * x0; u0 += wu * x0;
-                if (rows > 1) { float x = a.X[(long)t1 * h + k]; g1 += wg * x; u1 += wu * x; }
-                if (rows > 2) { float x = a.X[(long)t2 * h + k]; g2 += wg * x; u2 += wu * x; }
-                if (rows > 3) { float x = a.X[(long)t3 * h + k]; g3 += wg * x; u3 += wu * x; }
-            }
+            float wg = fmt.Scalar(a.W13, gateRow * h + k), wu = fmt.Scalar(a.W13, upRow * h + k);
+            float x0 = a.X[(long)t0 * h + k];
+            g0 += wg * x0; u0 += wu * x0;
+            if (rows > 1) { float x = a.X[(long)t1 * h + k]; g1 += wg * x; u1 += wu * x; }
+            if (rows > 2) { float x = a.X[(long)t2 * h + k]; g2 += wg * x; u2 += wu * x; }
+            if (rows > 3) { float x = a.X[(long)t3 * h + k]; g3 += wg * x; u3 += wu * x; }
         }
         g0 = Reduce.WarpSum(g0); u0 = Reduce.WarpSum(u0);
         g1 = Reduce.WarpSum(g1); u1 = Reduce.WarpSum(u1);
@@ -212,7 +259,8 @@ public static class MoeKernels
 
     /// <summary>
     /// y[pair, c] = down_c · act[sorted row] for the ≤ 4 pairs of a tile, stored by pair number so that
-    /// <see cref="Combine"/> can sum a token's slots in order. One warp per (tile, c).
+    /// <see cref="Combine"/> can sum a token's slots in order; element loads, for the scalar layout (the vector layout
+    /// runs <see cref="DownFourRows{TW}"/>). One warp per (tile, c).
     /// </summary>
     public static void Down<TW>(MoeArgs a) where TW : struct, IWeightFormat
     {
@@ -228,30 +276,14 @@ public static class MoeKernels
         int lane = Warp.LaneIdx, ws = Warp.WarpSize, w = a.Width;
         long row = (long)e * a.Hidden + c;
         float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        if (a.Vector != 0)
+        long x0 = (long)start * w;
+        for (int k = lane; k < w; k += ws)
         {
-            int chunks = w / 8;
-            long xs = w / 4, x0 = start * xs;
-            for (int k = lane; k < chunks; k += ws)
-            {
-                F8 wd = fmt.Chunk(a.W2v, row * chunks + k);
-                s0 += wd.Dot(a.Actv, x0 + 2 * k);
-                if (rows > 1) s1 += wd.Dot(a.Actv, x0 + xs + 2 * k);
-                if (rows > 2) s2 += wd.Dot(a.Actv, x0 + 2 * xs + 2 * k);
-                if (rows > 3) s3 += wd.Dot(a.Actv, x0 + 3 * xs + 2 * k);
-            }
-        }
-        else
-        {
-            long x0 = (long)start * w;
-            for (int k = lane; k < w; k += ws)
-            {
-                float wd = fmt.Scalar(a.W2, row * w + k);
-                s0 += wd * a.Act[x0 + k];
-                if (rows > 1) s1 += wd * a.Act[x0 + w + k];
-                if (rows > 2) s2 += wd * a.Act[x0 + 2 * w + k];
-                if (rows > 3) s3 += wd * a.Act[x0 + 3 * w + k];
-            }
+            float wd = fmt.Scalar(a.W2, row * w + k);
+            s0 += wd * a.Act[x0 + k];
+            if (rows > 1) s1 += wd * a.Act[x0 + w + k];
+            if (rows > 2) s2 += wd * a.Act[x0 + 2 * w + k];
+            if (rows > 3) s3 += wd * a.Act[x0 + 3 * w + k];
         }
         s0 = Reduce.WarpSum(s0);
         s1 = Reduce.WarpSum(s1);
