@@ -13,7 +13,7 @@ internal sealed class DenseMlp
 
     public DenseMlp(WeightLoader w, string prefix, int hidden, int width)
     {
-        _gateUp = w.ConcatRows([w.Weight(prefix + "gate_proj.weight", width, hidden), w.Weight(prefix + "up_proj.weight", width, hidden)]);
+        _gateUp = w.StackRows([new RowBlock(w.Weight(prefix + "gate_proj.weight", width, hidden)), new RowBlock(w.Weight(prefix + "up_proj.weight", width, hidden))]);
         _down = w.Matrix(prefix + "down_proj.weight", hidden, width);
         Width = width;
     }

@@ -21,17 +21,17 @@ internal sealed class FullAttention
     {
         _c = c;
         int h = c.HiddenSize, q = c.NumHeads * c.HeadDim, kv = c.NumKvHeads * c.HeadDim;
-        var parts = new List<WeightTensor>();
+        var parts = new List<RowBlock>();
         float[]? qBias = null, gateBias = null;
         if (c.AttentionOutputGate)
         {
             // HF views q_proj's output as [heads, 2·headDim] = [query | gate] per head; split the rows once here.
             var raw = w.Weight(prefix + "q_proj.weight", 2 * q, h);
             var (queryRows, gateRows) = SplitInterleavedHeads(c.NumHeads, c.HeadDim);
-            parts.Add(w.Gathered(raw, queryRows));
-            parts.Add(w.Weight(prefix + "k_proj.weight", kv, h));
-            parts.Add(w.Weight(prefix + "v_proj.weight", kv, h));
-            parts.Add(w.Gathered(raw, gateRows));
+            parts.Add(new RowBlock(raw, queryRows));
+            parts.Add(new RowBlock(w.Weight(prefix + "k_proj.weight", kv, h)));
+            parts.Add(new RowBlock(w.Weight(prefix + "v_proj.weight", kv, h)));
+            parts.Add(new RowBlock(raw, gateRows));
             if (c.QkvBias)
             {
                 var values = Floats(w, prefix + "q_proj.bias", 2 * q);
@@ -41,12 +41,12 @@ internal sealed class FullAttention
         }
         else
         {
-            parts.Add(w.Weight(prefix + "q_proj.weight", q, h));
-            parts.Add(w.Weight(prefix + "k_proj.weight", kv, h));
-            parts.Add(w.Weight(prefix + "v_proj.weight", kv, h));
+            parts.Add(new RowBlock(w.Weight(prefix + "q_proj.weight", q, h)));
+            parts.Add(new RowBlock(w.Weight(prefix + "k_proj.weight", kv, h)));
+            parts.Add(new RowBlock(w.Weight(prefix + "v_proj.weight", kv, h)));
             if (c.QkvBias) qBias = Floats(w, prefix + "q_proj.bias", q);
         }
-        _inProj = w.ConcatRows(parts);
+        _inProj = w.StackRows(parts);
         _o = w.Matrix(prefix + "o_proj.weight", h, q);
         if (c.QkvBias)
         {

@@ -24,7 +24,7 @@ internal sealed class LinearAttention
         var (bRows, aRows) = BaRows(nk, nv);
         var qkvz = w.Weight(prefix + "in_proj_qkvz.weight", 2 * keyDim + 2 * valueDim, h);
         var ba = w.Weight(prefix + "in_proj_ba.weight", 2 * nv, h);
-        _inProj = w.ConcatRows([w.Gathered(qkvz, [.. qkvRows, .. zRows]), w.Gathered(ba, [.. bRows, .. aRows])]);
+        _inProj = w.StackRows([new RowBlock(qkvz, [.. qkvRows, .. zRows]), new RowBlock(ba, [.. bRows, .. aRows])]);
         _conv = w.UploadF32(w.Host(prefix + "conv1d.weight", channels, 1, kernel), [channels, kernel]);
         _aLog = w.Vector(prefix + "A_log", nv);
         _dtBias = w.Vector(prefix + "dt_bias", nv);

@@ -40,7 +40,7 @@ public static class MoeWeightPlan
                 slots.Add(new ExpertSlot(w.RowChunk(sg, start, count, width), w.RowChunk(su, start, count, width), w.ColumnChunk(sd, start, count, width)));
             }
             Tensor routerWeight = sharedGateWeight is { } g
-                ? w.ConcatRows([gateWeight, .. Enumerable.Repeat(Cast(g, gateWeight.DType, w), s)])
+                ? w.StackRows([new RowBlock(gateWeight), .. Enumerable.Repeat(new RowBlock(Cast(g, gateWeight.DType, w)), s)])
                 : w.Keep(w.Backend.Upload(gateWeight));
             var experts = w.Backend.CreateExpertSet(slots);
             own(experts);

@@ -50,42 +50,41 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
         return Keep(backend.Upload(values, shape));
     }
 
-    /// <summary>Rows of <paramref name="w"/> gathered in the order <paramref name="rows"/> gives, as a matrix in w's dtype.</summary>
-    public Tensor GatherRows(WeightTensor w, IReadOnlyList<int> rows) => Keep(backend.Upload(Gathered(w, rows)));
-
-    /// <summary>The rows of <paramref name="w"/> in the order <paramref name="rows"/> gives, not yet uploaded (a draw stays a draw).</summary>
-    public WeightTensor Gathered(WeightTensor w, IReadOnlyList<int> rows)
+    /// <summary>
+    /// Blocks of rows stacked into one matrix of their common dtype and column count, each block a weight's rows in the
+    /// order <see cref="RowBlock.Rows"/> gives, or all of them (stacked projections, the fused router gate). Host bytes
+    /// are gathered straight into the one buffer the loader keeps; when every block is a draw the stack stays a draw.
+    /// </summary>
+    public Tensor StackRows(IReadOnlyList<RowBlock> blocks)
     {
-        if (w.Random is { } r) return r.GatherRows(rows);
-        var t = w.Host;
-        int cols = (int)(t.ElementCount / t.Shape[0]);
-        int rowBytes = cols * t.DType.Size();
-        var buffer = NewBuffer(t.DType, rows.Count, cols);
-        var src = new ReadOnlySpan<byte>((void*)t.Data, checked((int)t.ByteLength));
-        for (int i = 0; i < rows.Count; i++) src.Slice(rows[i] * rowBytes, rowBytes).CopyTo(buffer.Bytes.Slice(i * rowBytes));
-        return buffer.AsTensor();
-    }
-
-    /// <summary>Stacks whole tensors of one dtype and column count along rows (the fused router gate).</summary>
-    public Tensor ConcatRows(IReadOnlyList<WeightTensor> weights)
-    {
-        if (weights.All(p => p.Random is not null)) return Keep(backend.Upload(RandomMatrix.ConcatRows(weights.Select(p => p.Random!).ToArray())));
-        var parts = weights.Select(Bytes).ToArray();
-        int cols = parts[0].Shape[^1];
-        var dtype = parts[0].DType;
+        if (blocks.Count == 0) throw new ArgumentException("Nothing to stack.", nameof(blocks));
+        if (blocks.All(b => b.Weight.Random is not null))
+            return Keep(backend.Upload(RandomMatrix.ConcatRows(
+                blocks.Select(b => b.Rows is null ? b.Weight.Random! : b.Weight.Random!.GatherRows(b.Rows)).ToArray())));
+        var parts = blocks.Select(b => (Bytes: Bytes(b.Weight), b.Rows)).ToArray();
+        int cols = parts[0].Bytes.Shape[^1];
+        var dtype = parts[0].Bytes.DType;
         int rows = 0;
-        foreach (var p in parts)
+        foreach (var (t, r) in parts)
         {
-            if (p.DType != dtype || p.Shape[^1] != cols) throw new ArgumentException("Concatenated tensors must share dtype and columns.");
-            rows += (int)(p.ElementCount / cols);
+            if (t.DType != dtype || t.Shape[^1] != cols) throw new ArgumentException("Stacked tensors must share dtype and columns.");
+            rows += r?.Count ?? (int)(t.ElementCount / cols);
         }
         var buffer = NewBuffer(dtype, rows, cols);
-        int offset = 0;
-        foreach (var p in parts)
+        long rowBytes = (long)cols * dtype.Size(), at = 0;
+        foreach (var (t, r) in parts)
         {
-            var bytes = new ReadOnlySpan<byte>((void*)p.Data, checked((int)p.ByteLength));
-            bytes.CopyTo(buffer.Bytes.Slice(offset));
-            offset += bytes.Length;
+            if (r is null)
+            {
+                new ReadOnlySpan<byte>((void*)t.Data, checked((int)t.ByteLength)).CopyTo(buffer.Bytes.Slice((int)at));
+                at += t.ByteLength;
+                continue;
+            }
+            foreach (int row in r)
+            {
+                new ReadOnlySpan<byte>((byte*)t.Data + row * rowBytes, (int)rowBytes).CopyTo(buffer.Bytes.Slice((int)at));
+                at += rowBytes;
+            }
         }
         return Keep(backend.Upload(buffer.AsTensor()));
     }
@@ -209,3 +208,6 @@ public sealed unsafe class WeightLoader(ITensorSource source, IBackend backend) 
         _buffers.Clear();
     }
 }
+
+/// <summary>One block of <see cref="WeightLoader.StackRows"/>: <paramref name="Weight"/>'s rows in the order <paramref name="Rows"/> gives, or all of them when null.</summary>
+public readonly record struct RowBlock(WeightTensor Weight, IReadOnlyList<int>? Rows = null);
