@@ -77,15 +77,8 @@ public interface IBackend : IDisposable
     /// (+ the same rows of bias), where the row blocks follow each other (o_0 = 0, Σ n_i = N). A backend may read the
     /// stacked weight in one pass; this default runs one <see cref="MatMul"/> per block.
     /// </summary>
-    void MatMulSplit(Tensor x, Tensor weight, Tensor? bias, IReadOnlyList<Tensor> outputs)
-    {
-        int offset = 0;
-        foreach (var (output, n) in MatMulSplitShapes.Blocks(x, weight, bias, outputs))
-        {
-            MatMul(x, weight.Slice(offset, n), bias?.Slice(offset, n), output);
-            offset += n;
-        }
-    }
+    void MatMulSplit(Tensor x, Tensor weight, Tensor? bias, IReadOnlyList<Tensor> outputs) =>
+        MatMulSplitShapes.EachBlock(this, x, weight, bias, MatMulSplitShapes.Blocks(x, weight, bias, outputs));
 
     /// <summary>output = silu(gate) ⊙ up.</summary>
     void SiluMul(Tensor gate, Tensor up, Tensor output);

@@ -1,6 +1,6 @@
 namespace Fse.Kernels;
 
-/// <summary>The checks and row blocks of <see cref="IBackend.MatMulSplit"/>, shared by its implementations.</summary>
+/// <summary>The checks, row blocks and per-block fallback of <see cref="IBackend.MatMulSplit"/>, shared by its implementations.</summary>
 public static class MatMulSplitShapes
 {
     /// <summary>Each output with its row count n_i; throws unless the outputs are [T, n_i] blocks that sum to the weight's rows.</summary>
@@ -22,5 +22,16 @@ public static class MatMulSplitShapes
         if (tokens > 0 && rows != weight.Dim(0))
             throw new ArgumentException($"MatMulSplit: the outputs' {rows} columns do not cover weight {weight}'s {weight.Dim(0)} rows.");
         return blocks;
+    }
+
+    /// <summary>One <see cref="IBackend.MatMul"/> per block, each on its rows of the weight (and bias).</summary>
+    public static void EachBlock(IBackend backend, Tensor x, Tensor weight, Tensor? bias, IReadOnlyList<(Tensor Output, int Rows)> blocks)
+    {
+        int offset = 0;
+        foreach (var (output, rows) in blocks)
+        {
+            backend.MatMul(x, weight.Slice(offset, rows), bias?.Slice(offset, rows), output);
+            offset += rows;
+        }
     }
 }

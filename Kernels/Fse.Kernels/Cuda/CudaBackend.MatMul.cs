@@ -26,22 +26,13 @@ public sealed partial class CudaBackend
         if (x.Dim(-1) != k || output.ElementCount != (long)tokens * n) throw Shapes("MatMul", x, weight, output);
         if (bias is not null && bias.ElementCount != n) throw Shapes("MatMul bias", bias, weight, output);
         if (tokens == 0 || n == 0) return;
-        var args = new MatMulArgs
-        {
-            W = w.View, W4 = w.Vec, X = xs.F32, X4 = xs.Vec, Bias = bias is null ? o.F32 : T(bias).F32, Out = o.F32,
-            Tokens = tokens, N = n, K = k, HasBias = bias is null ? 0 : 1, Split1 = n, Split2 = n, Split3 = n,
-            Vector = k % 8 == 0 && w.Aligned16 && xs.Aligned16 ? 1 : 0, Side = _side,
-        };
+        var args = Args(xs, w, bias, o.F32, tokens, n, k);
         var opt = Options;
         if (_cublas is not null && opt.UseCublas && tokens >= opt.CublasMinTokens)
         {
             CublasMatMul(xs, w, bias is null ? null : T(bias), o, tokens, n, k);
         }
-        else if (tokens <= opt.GemvMaxTokens)
-        {
-            int warps = Warps(_group);
-            _k.Gemv[w.DType](new KernelConfig((n + warps - 1) / warps, _group), args);
-        }
+        else if (tokens <= opt.GemvMaxTokens) Gemv(w, args);
         else
         {
             int tile = 4 * _side;
@@ -65,28 +56,32 @@ public sealed partial class CudaBackend
         bool cublas = _cublas is not null && opt.UseCublas && tokens >= opt.CublasMinTokens;
         if (blocks.Count > 4 || cublas || tokens > opt.GemvMaxTokens || w.Rank < 1 || w.DType == DType.I32 || x.Dim(-1) != k)
         {
-            int offset = 0;
-            foreach (var (output, rows) in blocks)
-            {
-                MatMul(x, weight.Slice(offset, rows), bias?.Slice(offset, rows), output);
-                offset += rows;
-            }
+            MatMulSplitShapes.EachBlock(this, x, weight, bias, blocks);
             return;
         }
         if (tokens == 0 || n == 0) return;
         var outs = blocks.Select(b => T(b.Output).F32).ToArray();
         int[] starts = [.. blocks.Select((_, i) => blocks.Take(i).Sum(b => b.Rows))];
         int Start(int i) => i < starts.Length ? starts[i] : n;
-        var args = new MatMulArgs
-        {
-            W = w.View, W4 = w.Vec, X = xs.F32, X4 = xs.Vec, Bias = bias is null ? outs[0] : T(bias).F32, Out = outs[0],
-            Tokens = tokens, N = n, K = k, HasBias = bias is null ? 0 : 1,
-            Split1 = Start(1), Split2 = Start(2), Split3 = Start(3),
-            Out1 = outs.Length > 1 ? outs[1] : outs[0], Out2 = outs.Length > 2 ? outs[2] : outs[0], Out3 = outs.Length > 3 ? outs[3] : outs[0],
-            Vector = k % 8 == 0 && w.Aligned16 && xs.Aligned16 ? 1 : 0, Side = _side,
-        };
+        var args = Args(xs, w, bias, outs[0], tokens, n, k);
+        (args.Split1, args.Split2, args.Split3) = (Start(1), Start(2), Start(3));
+        (args.Out1, args.Out2, args.Out3) = (outs.Length > 1 ? outs[1] : outs[0], outs.Length > 2 ? outs[2] : outs[0], outs.Length > 3 ? outs[3] : outs[0]);
+        Gemv(w, args);
+    }
+
+    /// <summary>The kernels' arguments for out = x · wᵀ (+ bias), every row into <paramref name="output"/> (no split).</summary>
+    private MatMulArgs Args(CudaTensor xs, CudaTensor w, Tensor? bias, ArrayView<float> output, int tokens, int n, int k) => new()
+    {
+        W = w.View, W4 = w.Vec, X = xs.F32, X4 = xs.Vec, Bias = bias is null ? output : T(bias).F32, Out = output,
+        Tokens = tokens, N = n, K = k, HasBias = bias is null ? 0 : 1, Split1 = n, Split2 = n, Split3 = n,
+        Vector = k % 8 == 0 && w.Aligned16 && xs.Aligned16 ? 1 : 0, Side = _side,
+    };
+
+    /// <summary>The GEMV kernel: one warp per weight row.</summary>
+    private void Gemv(CudaTensor w, MatMulArgs args)
+    {
         int warps = Warps(_group);
-        _k.Gemv[w.DType](new KernelConfig((n + warps - 1) / warps, _group), args);
+        _k.Gemv[w.DType](new KernelConfig((args.N + warps - 1) / warps, _group), args);
     }
 
     private void CublasMatMul(CudaTensor x, CudaTensor w, CudaTensor? bias, CudaTensor o, int tokens, int n, int k)
