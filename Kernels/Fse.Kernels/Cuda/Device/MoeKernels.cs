@@ -114,23 +114,7 @@ public static class MoeKernels
         {
             F8 wg0 = fmt.Chunk(a.W13v, gate0 + c), wu0 = fmt.Chunk(a.W13v, up0 + c);
             F8 wg1 = has1 ? fmt.Chunk(a.W13v, gate0 + chunks + c) : default, wu1 = has1 ? fmt.Chunk(a.W13v, up0 + chunks + c) : default;
-            F8 x = F8.Floats(a.Xv, x0 + 2 * c);
-            g0.A += wg0.Dot(x); g1.A += wg1.Dot(x); u0.A += wu0.Dot(x); u1.A += wu1.Dot(x);
-            if (rows > 1)
-            {
-                x = F8.Floats(a.Xv, x1 + 2 * c);
-                g0.B += wg0.Dot(x); g1.B += wg1.Dot(x); u0.B += wu0.Dot(x); u1.B += wu1.Dot(x);
-            }
-            if (rows > 2)
-            {
-                x = F8.Floats(a.Xv, x2 + 2 * c);
-                g0.C += wg0.Dot(x); g1.C += wg1.Dot(x); u0.C += wu0.Dot(x); u1.C += wu1.Dot(x);
-            }
-            if (rows > 3)
-            {
-                x = F8.Floats(a.Xv, x3 + 2 * c);
-                g0.D += wg0.Dot(x); g1.D += wg1.Dot(x); u0.D += wu0.Dot(x); u1.D += wu1.Dot(x);
-            }
+            AddTilePass(ref g0, ref g1, ref u0, ref u1, wg0, wg1, wu0, wu1, a.Xv, x0 + 2 * c, x1 + 2 * c, x2 + 2 * c, x3 + 2 * c, rows);
         }
         g0 = g0.WarpSum(rows);
         g1 = g1.WarpSum(rows);
@@ -142,6 +126,33 @@ public static class MoeKernels
             long o = (long)(start + j) * a.Width + i;
             a.Act[o] = Reduce.Silu(g0.Get(j)) * u0.Get(j);
             if (has1) a.Act[o + 1] = Reduce.Silu(g1.Get(j)) * u1.Get(j);
+        }
+    }
+
+    /// <summary>
+    /// One pass of the vector tile kernels: four weight chunks against the same chunk of each of the tile's ≤ 4 inputs
+    /// (input j's chunk at <paramref name="x0"/> … <paramref name="x3"/>, in 16-byte units), each input loaded once for
+    /// all four rows; row r's sum for input j goes to field j of <paramref name="s0"/> … <paramref name="s3"/>.
+    /// </summary>
+    private static void AddTilePass(ref Acc4 s0, ref Acc4 s1, ref Acc4 s2, ref Acc4 s3, F8 w0, F8 w1, F8 w2, F8 w3,
+        ArrayView<U4> x, long x0, long x1, long x2, long x3, int rows)
+    {
+        F8 v = F8.Floats(x, x0);
+        s0.A += w0.Dot(v); s1.A += w1.Dot(v); s2.A += w2.Dot(v); s3.A += w3.Dot(v);
+        if (rows > 1)
+        {
+            v = F8.Floats(x, x1);
+            s0.B += w0.Dot(v); s1.B += w1.Dot(v); s2.B += w2.Dot(v); s3.B += w3.Dot(v);
+        }
+        if (rows > 2)
+        {
+            v = F8.Floats(x, x2);
+            s0.C += w0.Dot(v); s1.C += w1.Dot(v); s2.C += w2.Dot(v); s3.C += w3.Dot(v);
+        }
+        if (rows > 3)
+        {
+            v = F8.Floats(x, x3);
+            s0.D += w0.Dot(v); s1.D += w1.Dot(v); s2.D += w2.Dot(v); s3.D += w3.Dot(v);
         }
     }
 
@@ -224,23 +235,7 @@ public static class MoeKernels
             F8 d1 = has1 ? fmt.Chunk(a.W2v, w0 + chunks + k) : default;
             F8 d2 = has2 ? fmt.Chunk(a.W2v, w0 + 2 * chunks + k) : default;
             F8 d3 = has3 ? fmt.Chunk(a.W2v, w0 + 3 * chunks + k) : default;
-            F8 x = F8.Floats(a.Actv, x0 + 2 * k);
-            s0.A += d0.Dot(x); s1.A += d1.Dot(x); s2.A += d2.Dot(x); s3.A += d3.Dot(x);
-            if (rows > 1)
-            {
-                x = F8.Floats(a.Actv, x0 + xs + 2 * k);
-                s0.B += d0.Dot(x); s1.B += d1.Dot(x); s2.B += d2.Dot(x); s3.B += d3.Dot(x);
-            }
-            if (rows > 2)
-            {
-                x = F8.Floats(a.Actv, x0 + 2 * xs + 2 * k);
-                s0.C += d0.Dot(x); s1.C += d1.Dot(x); s2.C += d2.Dot(x); s3.C += d3.Dot(x);
-            }
-            if (rows > 3)
-            {
-                x = F8.Floats(a.Actv, x0 + 3 * xs + 2 * k);
-                s0.D += d0.Dot(x); s1.D += d1.Dot(x); s2.D += d2.Dot(x); s3.D += d3.Dot(x);
-            }
+            AddTilePass(ref s0, ref s1, ref s2, ref s3, d0, d1, d2, d3, a.Actv, x0 + 2 * k, x0 + xs + 2 * k, x0 + 2 * xs + 2 * k, x0 + 3 * xs + 2 * k, rows);
         }
         s0 = s0.WarpSum(rows);
         s1 = s1.WarpSum(rows);

@@ -81,13 +81,7 @@ public struct F8
     public float A, B, C, D, E, F, G, H;
 
     /// <summary>Dot product with the 8 floats at <paramref name="index"/> (in 16-byte units) of a 16-byte aligned F32 view.</summary>
-    public readonly float Dot(ArrayView<U4> x, long index)
-    {
-        U4 p = x[index];
-        U4 q = x[index + 1];
-        return A * Interop.IntAsFloat(p.X) + B * Interop.IntAsFloat(p.Y) + C * Interop.IntAsFloat(p.Z) + D * Interop.IntAsFloat(p.W)
-             + E * Interop.IntAsFloat(q.X) + F * Interop.IntAsFloat(q.Y) + G * Interop.IntAsFloat(q.Z) + H * Interop.IntAsFloat(q.W);
-    }
+    public readonly float Dot(ArrayView<U4> x, long index) => Dot(Floats(x, index));
 
     public readonly float Dot(F8 o) => A * o.A + B * o.B + C * o.C + D * o.D + E * o.E + F * o.F + G * o.G + H * o.H;
 
@@ -121,16 +115,7 @@ public struct F32Weights : IWeightFormat
 {
     public readonly float Scalar(ArrayView<byte> w, long index) => w.Cast<float>()[index];
 
-    public readonly F8 Chunk(ArrayView<U4> w, long chunk)
-    {
-        U4 p = w[2 * chunk];
-        U4 q = w[2 * chunk + 1];
-        return new F8
-        {
-            A = Interop.IntAsFloat(p.X), B = Interop.IntAsFloat(p.Y), C = Interop.IntAsFloat(p.Z), D = Interop.IntAsFloat(p.W),
-            E = Interop.IntAsFloat(q.X), F = Interop.IntAsFloat(q.Y), G = Interop.IntAsFloat(q.Z), H = Interop.IntAsFloat(q.W),
-        };
-    }
+    public readonly F8 Chunk(ArrayView<U4> w, long chunk) => F8.Floats(w, 2 * chunk);
 }
 
 public struct Bf16Weights : IWeightFormat
