@@ -35,15 +35,7 @@ public abstract partial class BackendContract
             for (int o = 0; o < widths.Length; o++)
             {
                 var got = Download(b, outs[o]);
-                var want = new double[t * widths[o]];
-                for (int i = 0; i < t; i++)
-                    for (int j = 0; j < widths[o]; j++)
-                    {
-                        int row = offset + j;
-                        double sum = withBias ? bias[row] : 0;
-                        for (int q = 0; q < k; q++) sum += x[i * k + q] * (double)Stored(w[row * k + q], DType.BF16);
-                        want[i * widths[o] + j] = sum;
-                    }
+                var want = MatMulReference(x, w, withBias ? bias : null, t, k, DType.BF16, offset, widths[o]);
                 Assert.True(MaxAbsDiff(got, want) < 1e-5, $"block {o}: max diff {MaxAbsDiff(got, want)}");
                 offset += widths[o];
                 outs[o].Dispose();
@@ -82,14 +74,7 @@ public abstract partial class BackendContract
             using var bt = b.Upload(bias, n);
             using var o = b.Allocate(DType.F32, t, n);
             b.MatMul(xt, wt, t % 2 == 0 ? bt : null, o);
-            var want = new double[t * n];
-            for (int i = 0; i < t; i++)
-                for (int j = 0; j < n; j++)
-                {
-                    double s = t % 2 == 0 ? bias[j] : 0;
-                    for (int q = 0; q < k; q++) s += x[i * k + q] * (double)Stored(w[j * k + q], dtype);
-                    want[i * n + j] = s;
-                }
+            var want = MatMulReference(x, w, t % 2 == 0 ? bias : null, t, k, dtype, 0, n);
             AssertClose(Download(b, o), want, 1e-5);
         }
         finally { Free(keep); }

@@ -38,6 +38,24 @@ public abstract partial class BackendContract
         _ => v,
     };
 
+    /// <summary>
+    /// x [t, k] · w[first … first + count)ᵀ (+ those entries of bias) in float64, with w rounded to <paramref name="dtype"/>
+    /// as the backend stores it: [t, count].
+    /// </summary>
+    private static double[] MatMulReference(float[] x, float[] w, float[]? bias, int t, int k, DType dtype, int first, int count)
+    {
+        var want = new double[t * count];
+        for (int i = 0; i < t; i++)
+            for (int j = 0; j < count; j++)
+            {
+                int row = first + j;
+                double s = bias is null ? 0 : bias[row];
+                for (int q = 0; q < k; q++) s += x[i * k + q] * (double)Stored(w[row * k + q], dtype);
+                want[i * count + j] = s;
+            }
+        return want;
+    }
+
     private static unsafe void Free(List<nint> keep)
     {
         foreach (var p in keep) NativeMemory.Free((void*)p);
@@ -64,14 +82,7 @@ public abstract partial class BackendContract
             using var o = b.Allocate(DType.F32, t, n);
             b.MatMul(xt, wt, bt, o);
             var got = Download(b, o);
-            var want = new double[t * n];
-            for (int i = 0; i < t; i++)
-                for (int j = 0; j < n; j++)
-                {
-                    double s = bias[j];
-                    for (int q = 0; q < k; q++) s += x[i * k + q] * (double)Stored(w[j * k + q], dtype);
-                    want[i * n + j] = s;
-                }
+            var want = MatMulReference(x, w, bias, t, k, dtype, 0, n);
             Assert.True(MaxAbsDiff(got, want) < 1e-5, $"max diff {MaxAbsDiff(got, want)}");
         }
         finally { Free(keep); }
