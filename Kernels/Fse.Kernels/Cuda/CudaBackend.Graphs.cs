@@ -70,7 +70,10 @@ public sealed partial class CudaBackend : IStepGraphs
         _graphOrder.AddLast(key);
         graph.Replay(tokenIds, logitRows, batch, _stream!.StreamPtr);
         StepGraphReplays++;
-        CopyOut(graph.Output!.F32.SubView(0, n), output[..(int)n]);
+        _acc.Synchronize();
+        _staging.Reset();
+        graph.HostOutput!.Span[..(int)n].CopyTo(output);
+        CheckStatus(graph.HostStatus!.Span);
     }
 
     /// <summary>
@@ -115,6 +118,7 @@ public sealed partial class CudaBackend : IStepGraphs
                 _staging.Upload(rows.I32, logitRows, StagedInput.LogitRows);
                 step(ids, rows, output);
             }
+            graph.CopyOutAtEnd(_acc, output, _status.View);
             capturing = false;
             graph.Finish(driver.EndCapture(stream), output);
             return graph;

@@ -351,7 +351,15 @@ public sealed unsafe partial class CudaBackend : IBackend
     {
         var flags = new int[Status.Count];
         _status.View.CopyToCPU(flags);
-        if (flags.All(f => f == 0)) return;
+        CheckStatus(flags);
+    }
+
+    /// <summary>Throws for the flags the kernels raised (read back after the stream went idle), clearing them on the device.</summary>
+    private void CheckStatus(ReadOnlySpan<int> flags)
+    {
+        bool raised = false;
+        foreach (int f in flags) raised |= f != 0;
+        if (!raised) return;
         _status.MemSetToZero();
         _acc.Synchronize();
         var what = new List<string>();

@@ -126,7 +126,7 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
         var sb = new SequenceBatch([.. Enumerable.Range(0, batch + 1)], [.. Enumerable.Repeat(context - 1, batch)], table, blocksPerSeq, bs,
             [.. Enumerable.Range(0, batch)], [.. Enumerable.Repeat(false, batch)]);
         float scale = 1f / MathF.Sqrt(hd);
-        double us = Measure.Micros(cuda, _ => g.Run(cuda, sb, scale));
+        double us = Measure.Micros(cuda, _ => g.Run(cuda, sb, scale), sb);
         double host = Measure.HostMicros(cuda, _ => g.Run(cuda, sb, scale));
         string check = "-";
         if (batch == 1)
@@ -156,11 +156,11 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
         var saved = cuda.Options;
         cuda.Options = saved with { DenseAttentionMinTokens = int.MaxValue };
         var sb = Batch();
-        double paged = Measure.Micros(cuda, _ => g.Run(cuda, sb, scale));
+        double paged = Measure.Micros(cuda, _ => g.Run(cuda, sb, scale), sb);
         string pagedErr = Measure.Err(Measure.RelativeError(Measure.Get(cuda, g.Out), want), 1e-5);
         cuda.Options = saved with { DenseAttentionMinTokens = 1 };
         var sb2 = Batch();
-        double dense = Measure.Micros(cuda, _ => g.Run(cuda, sb2, scale));
+        double dense = Measure.Micros(cuda, _ => g.Run(cuda, sb2, scale), sb2);
         string denseErr = Measure.Err(Measure.RelativeError(Measure.Get(cuda, g.Out), want), 1e-5);
         cuda.Options = saved;
         _rows.Add(new Row($"PagedAttention prefill {heads}q/{kvHeads}kv x{hd}", $"one fresh {tokens}-token prompt: paged kernel {paged:F1} µs ({pagedErr}), dense cuBLAS",
@@ -217,7 +217,7 @@ internal sealed class Benchmarks(CudaBackend cuda, CpuBackend cpu, HostWeights h
                 cpu.GatedDeltaNet(ac, sb);
             }
             string check = Measure.Err(Measure.RelativeError(Measure.Get(cuda, ag.Output), Measure.Get(cpu, ac.Output)), 1e-4);
-            double us = Measure.Micros(cuda, _ => cuda.GatedDeltaNet(ag, sb));
+            double us = Measure.Micros(cuda, _ => cuda.GatedDeltaNet(ag, sb), sb);
             double host = Measure.HostMicros(cuda, _ => cuda.GatedDeltaNet(ag, sb));
             double bytes = 2.0 * batch * nv * dk * dv * 4;
             _rows.Add(perSeq == 1

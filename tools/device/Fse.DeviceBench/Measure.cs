@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Fse.Kernels;
+using Fse.Kernels.Cuda;
 
 namespace Fse.DeviceBench;
 
@@ -8,12 +9,22 @@ internal sealed record Row(string Group, string Case, double Micros, string Rate
 
 internal static class Measure
 {
+    /// <summary>Calls per recorded step when <see cref="Graphed"/>.</summary>
+    private const int GraphCalls = 20;
+
+    private const int GraphReplays = 40;
+
+    /// <summary>Whether <see cref="Micros"/> times calls inside a replayed step graph (on a backend that records them).</summary>
+    public static bool Graphed { get; set; }
+
     /// <summary>
     /// Median over 5 batches of the host wall time per call, each batch enough back-to-back calls for ~20 ms and one
-    /// synchronisation at its end, after two warm-up calls: launch overhead included, as a decode step sees it.
+    /// synchronisation at its end, after two warm-up calls: launch overhead included, as an eager step sees it. When
+    /// <see cref="Graphed"/>, the device time per call inside a replayed step graph instead (<see cref="GraphMicros"/>).
     /// </summary>
-    public static double Micros(IBackend b, Action<int> op)
+    public static double Micros(IBackend b, Action<int> op, SequenceBatch? batch = null)
     {
+        if (Graphed && b is CudaBackend { SupportsStepGraphs: true } cuda) return GraphMicros(cuda, op, batch);
         op(0);
         op(1);
         b.Synchronize();
@@ -32,6 +43,45 @@ internal static class Measure
         }
         Array.Sort(samples);
         return samples[2];
+    }
+
+    /// <summary>
+    /// Time per call of <paramref name="op"/>(i) as a decode step sees it: <see cref="GraphCalls"/> calls recorded as one
+    /// step graph, replayed; the median replay time less that of a step of one almost empty kernel, over the calls. NaN
+    /// when the calls cannot be recorded (they read results back mid-step).
+    /// </summary>
+    public static double GraphMicros(CudaBackend b, Action<int> op, SequenceBatch? batch = null)
+    {
+        using var one = b.Upload([1f], 1);
+        double empty = StepMicros(b, () => b.Add(one, one, one), batch);
+        long replays = b.StepGraphReplays;
+        double full = StepMicros(b, () => { for (int i = 0; i < GraphCalls; i++) op(i); }, batch);
+        return b.StepGraphReplays > replays ? (full - empty) / GraphCalls : double.NaN;
+    }
+
+    /// <summary>
+    /// Median wall time of a replayed step of <paramref name="batch"/> (default: one token) running <paramref name="ops"/>
+    /// (recorded afresh for this call), whose output of <paramref name="columns"/> floats per sequence is downloaded.
+    /// </summary>
+    public static double StepMicros(CudaBackend cuda, Action ops, SequenceBatch? batch = null, int columns = 1)
+    {
+        var owner = new object();
+        batch ??= SequenceBatch.Single(1, 1, 16, 1);
+        var rows = Enumerable.Range(0, batch.SequenceCount).ToArray();
+        var ids = new int[batch.TokenCount];
+        var output = new float[rows.Length * columns];
+        void Step() => cuda.RunStep(owner, ids, rows, columns, batch, (_, _, _) => ops(), output);
+        for (int i = 0; i < 3; i++) Step();
+        var samples = new double[GraphReplays];
+        var sw = new Stopwatch();
+        for (int i = 0; i < GraphReplays; i++)
+        {
+            sw.Restart();
+            Step();
+            samples[i] = sw.Elapsed.TotalMilliseconds * 1000;
+        }
+        Array.Sort(samples);
+        return samples[GraphReplays / 2];
     }
 
     /// <summary>Host time per call to enqueue <paramref name="op"/> (no wait): what the CPU spends on each op, the launch cost included.</summary>

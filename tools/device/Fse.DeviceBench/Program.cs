@@ -11,14 +11,17 @@ using Fse.Kernels.Cuda;
 // profile [same options as model]: per-op times of a prefill and decode steps (FSE on), each op timed to completion;
 // model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on.
 // graphs [same options as model]: decode steps replayed from step graphs against eager steps (logits and step times).
+// graphed [--copy-tbps X]: the weight-streaming kernels of a batch-1 decode step and an almost empty kernel, timed inside replayed step graphs.
 // contract: the BackendContract against the CUDA backend in three MatMul configurations (default, every MatMul through
-// cuBLAS, every MatMul through the tiled kernel); bench: the kernel micro-benchmarks. Prints a table last and exits
+// cuBLAS, every MatMul through the tiled kernel); bench [--graphed]: the kernel micro-benchmarks (--graphed: µs per call
+// inside a replayed step graph, as a decode step sees it, instead of at the host's launch rate). Prints a table last and exits
 // non-zero when a contract case or a benchmark check failed.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 string? outDir = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
 bool simulate = args.Contains("--cpu-simulation");
+Measure.Graphed = args.Contains("--graphed");
 
 double MeasureCopy()
 {
@@ -152,6 +155,13 @@ if (mode is "bench" or "all")
     foreach (var (b, n) in simulate ? new[] { (1, 8), (2, 4) } : [(1, 1000), (8, 125), (1, 250)])
         Step($"deltanet prefill {b}x{n}", () => bench.DeltaNetDecode(b, n));
     rows.AddRange(bench.Rows);
+    failed += rows.Count(r => r.Check.Contains("FAIL"));
+}
+
+if (mode is "graphed")
+{
+    double copyTbs = Arg("--copy-tbps") is { } tb ? double.Parse(tb, CultureInfo.InvariantCulture) : 3.0;
+    rows.AddRange(GraphedKernels.Run(cuda, copyTbs));
     failed += rows.Count(r => r.Check.Contains("FAIL"));
 }
 

@@ -93,9 +93,9 @@ public static class MatMulKernels
                 }
             }
             s0 = Reduce.WarpSum(s0);
-            s1 = Reduce.WarpSum(s1);
-            s2 = Reduce.WarpSum(s2);
-            s3 = Reduce.WarpSum(s3);
+            if (nt > 1) s1 = Reduce.WarpSum(s1);
+            if (nt > 2) s2 = Reduce.WarpSum(s2);
+            if (nt > 3) s3 = Reduce.WarpSum(s3);
             if (lane == 0)
             {
                 var (output, col, width) = Place(a, row);

@@ -1,0 +1,87 @@
+using Fse.Kernels;
+using Fse.Kernels.Cuda;
+
+namespace Fse.DeviceBench;
+
+/// <summary>
+/// The weight-streaming kernels of a batch-1 decode step timed as the step sees them: each case is one recorded step graph
+/// of back-to-back calls on distinct weights (more bytes than L2 holds), replayed; µs per call is the replay's time less
+/// that of an almost empty step, over the calls; and a graph of almost empty kernels, whose time per kernel is what each
+/// launch in a step costs before it does any work.
+/// </summary>
+internal static class GraphedKernels
+{
+    public static List<Row> Run(CudaBackend cuda, double copyTbs)
+    {
+        var rows = new List<Row>();
+        double empty = EmptyStep(cuda);
+        rows.Add(new Row("graphed kernels", "empty step (one Add), subtracted below", empty, "replay, wait, 4-byte download", "-"));
+        using (var one = cuda.Upload([1f], 1))
+        {
+            double logits = Measure.StepMicros(cuda, () => cuda.Add(one, one, one), columns: 151936);
+            rows.Add(new Row("graphed kernels", "empty step with a vocabulary row of logits", logits, "replay, wait, 608 KB download", "-"));
+            double adds = (StepMicros(cuda, () => { for (int i = 0; i < 100; i++) cuda.Add(one, one, one); }) - empty) / 100;
+            rows.Add(new Row("graphed kernels", "Add of 1 element, 100 in a step", adds, "per kernel", "-"));
+        }
+        foreach (var (n, k, what) in new[] { (2048, 4096, "output projection"), (513, 2048, "router + shared gate"), (9216, 2048, "attention q|k|v|gate"), (12352, 2048, "DeltaNet in_proj"), (151936, 2048, "lm head") })
+            Gemv(cuda, rows, n, k, what, empty, copyTbs);
+        Experts(cuda, rows, empty, copyTbs);
+        return rows;
+    }
+
+    private static void Gemv(CudaBackend cuda, List<Row> rows, int n, int k, string what, double empty, double copyTbs)
+    {
+        long bytes = 2L * n * k;
+        int calls = (int)Math.Clamp(240_000_000 / bytes, 2, 48);
+        var weights = Enumerable.Range(0, calls).Select(i => cuda.Upload(RandomMatrix.Whole(DType.BF16, n, k, (ulong)(7000 + i), 0.02f))).ToList();
+        using var x = cuda.Upload(HostWeights.Floats(k, seed: k), 1, k);
+        using var o = cuda.Allocate(DType.F32, 1, n);
+        try
+        {
+            double us = (StepMicros(cuda, () => { foreach (var w in weights) cuda.MatMul(x, w, null, o); }) - empty) / calls;
+            double tbs = bytes / us / 1e6;
+            rows.Add(new Row("graphed kernels", $"GEMV bf16 {n}x{k} ({what}), T=1", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%)", "-"));
+        }
+        finally
+        {
+            foreach (var w in weights) w.Dispose();
+        }
+    }
+
+    /// <summary>The Qwen3-Next expert pass at one token: 10 routed + 1 shared slot of 512 + 1 experts, H=2048, I=512.</summary>
+    private static void Experts(CudaBackend cuda, List<Row> rows, double empty, double copyTbs)
+    {
+        const int experts = 512, h = 2048, inter = 512, topK = 10, calls = 24;
+        var slots = Enumerable.Range(0, experts + 1).Select(s => new ExpertSlot(
+            RandomMatrix.Whole(DType.BF16, inter, h, (ulong)(9000 + 3 * s), 0.05f),
+            RandomMatrix.Whole(DType.BF16, inter, h, (ulong)(9001 + 3 * s), 0.05f),
+            RandomMatrix.Whole(DType.BF16, h, inter, (ulong)(9002 + 3 * s), 0.05f))).ToArray();
+        using var set = cuda.CreateExpertSet(slots);
+        using var x = cuda.Upload(HostWeights.Floats(h, seed: 77), 1, h);
+        using var o = cuda.Allocate(DType.F32, 1, h);
+        // Each call its own distinct experts, so no call finds another's weights in L2.
+        var rng = new Random(5);
+        var ids = Enumerable.Range(0, calls).Select(_ =>
+            cuda.Upload([.. Enumerable.Range(0, experts).OrderBy(_ => rng.Next()).Take(topK), experts], 1, topK + 1)).ToList();
+        using var w = cuda.Upload(HostWeights.Floats(topK + 1, seed: 78), 1, topK + 1);
+        long bytes = 3L * inter * h * 2 * (topK + 1);
+        try
+        {
+            double us = (StepMicros(cuda, () => { foreach (var id in ids) cuda.MoeExperts(x, id, w, set, o); }) - empty) / calls;
+            double tbs = bytes / us / 1e6;
+            rows.Add(new Row("graphed kernels", "MoeExperts E=512 k=10 +1 shared, T=1", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%)", "-"));
+        }
+        finally
+        {
+            foreach (var id in ids) id.Dispose();
+        }
+    }
+
+    private static double EmptyStep(CudaBackend cuda)
+    {
+        using var one = cuda.Upload([1f], 1);
+        return StepMicros(cuda, () => cuda.Add(one, one, one));
+    }
+
+    private static double StepMicros(CudaBackend cuda, Action ops) => Measure.StepMicros(cuda, ops);
+}
