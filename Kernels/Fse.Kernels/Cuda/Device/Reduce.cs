@@ -45,6 +45,27 @@ public static class Reduce
         return inclusive - v;
     }
 
+    /// <summary>
+    /// Bitonic sort of one (value, index) pair per lane by <see cref="Before"/>: afterwards lane r holds the pair of rank r
+    /// (lane 0 the best). log2(warp)·(log2(warp) + 1)/2 exchange steps, each two shuffles.
+    /// </summary>
+    public static void WarpSortBefore(ref float v, ref int i)
+    {
+        int lane = Warp.LaneIdx;
+        for (int size = 2; size <= Warp.WarpSize; size <<= 1)
+            for (int stride = size >> 1; stride > 0; stride >>= 1)
+            {
+                float ov = Warp.ShuffleXor(v, stride);
+                int oi = Warp.ShuffleXor(i, stride);
+                // Blocks of `size` lanes alternate direction; the warp-wide last pass puts the best first.
+                bool bestFirst = (lane & size) == 0, lowerLane = (lane & stride) == 0;
+                bool otherBefore = Before(ov, oi, v, i), otherAfter = Before(v, i, ov, oi);
+                bool take = lowerLane == bestFirst ? otherBefore : otherAfter;
+                v = take ? ov : v;
+                i = take ? oi : i;
+            }
+    }
+
     /// <summary>Sum over the group; every thread gets the result. <paramref name="scratch"/>: shared, one float per warp.</summary>
     public static float GroupSum(float v, ArrayView<float> scratch)
     {

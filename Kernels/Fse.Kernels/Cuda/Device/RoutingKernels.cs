@@ -14,8 +14,8 @@ public struct RoutingArgs
 /// <summary>The fused routers, one launch per op; ties go to the lower expert index.</summary>
 public static class RoutingKernels
 {
-    /// <summary>Logits a lane of <see cref="Softmax"/> loads before it waits on memory.</summary>
-    private const int LoadsInFlight = 8;
+    /// <summary>Logits a lane of <see cref="Softmax"/> loads before it waits on memory (512 experts: one wait).</summary>
+    private const int LoadsInFlight = 16;
 
     /// <summary>
     /// softmax over the first E logits, top-k, optional renormalisation, then the shared slots' sigmoid gates. One warp
@@ -24,10 +24,11 @@ public static class RoutingKernels
     /// (the lower index first), and only the chosen experts' probabilities are needed:
     /// <list type="number">
     /// <item>lane L loads experts L, L + 32, … into the warp's shared row and keeps their best;</item>
-    /// <item>τ = the k-th best of the 32 lanes' bests: at least k experts rank at or above τ, so every expert of the
+    /// <item>τ = the k-th best of the 32 lanes' bests (a bitonic sort across the lanes): at least k experts rank at or above τ, so every expert of the
     /// top-k does (when k exceeds the warp, every expert is a candidate);</item>
-    /// <item>the candidates (experts at or above τ; about k of them) are compacted into a shared list, and each is
-    /// ranked by counting the candidates before it; rank r &lt; k writes slot r.</item>
+    /// <item>the candidates (experts at or above τ; about k of them) are compacted into a shared list; up to a warp of
+    /// them are sorted across the lanes (lane r then holds rank r, and r &lt; k writes slot r), more are each ranked by
+    /// counting the candidates before it.</item>
     /// </list>
     /// Weights: e^(l − max) over the chosen sum when renormalising (the same value as p / Σ p), else over the sum of all E.
     /// Shared per warp: logits [E], candidate values [E], indices [E] and ranks [E].
@@ -51,6 +52,8 @@ public static class RoutingKernels
         {
             float v0 = Logit(a, row, i), v1 = Logit(a, row, i + ws), v2 = Logit(a, row, i + 2 * ws), v3 = Logit(a, row, i + 3 * ws);
             float v4 = Logit(a, row, i + 4 * ws), v5 = Logit(a, row, i + 5 * ws), v6 = Logit(a, row, i + 6 * ws), v7 = Logit(a, row, i + 7 * ws);
+            float v8 = Logit(a, row, i + 8 * ws), v9 = Logit(a, row, i + 9 * ws), v10 = Logit(a, row, i + 10 * ws), v11 = Logit(a, row, i + 11 * ws);
+            float v12 = Logit(a, row, i + 12 * ws), v13 = Logit(a, row, i + 13 * ws), v14 = Logit(a, row, i + 14 * ws), v15 = Logit(a, row, i + 15 * ws);
             Keep(logit, i, v0, e, ref bestV, ref bestI);
             Keep(logit, i + ws, v1, e, ref bestV, ref bestI);
             Keep(logit, i + 2 * ws, v2, e, ref bestV, ref bestI);
@@ -59,6 +62,14 @@ public static class RoutingKernels
             Keep(logit, i + 5 * ws, v5, e, ref bestV, ref bestI);
             Keep(logit, i + 6 * ws, v6, e, ref bestV, ref bestI);
             Keep(logit, i + 7 * ws, v7, e, ref bestV, ref bestI);
+            Keep(logit, i + 8 * ws, v8, e, ref bestV, ref bestI);
+            Keep(logit, i + 9 * ws, v9, e, ref bestV, ref bestI);
+            Keep(logit, i + 10 * ws, v10, e, ref bestV, ref bestI);
+            Keep(logit, i + 11 * ws, v11, e, ref bestV, ref bestI);
+            Keep(logit, i + 12 * ws, v12, e, ref bestV, ref bestI);
+            Keep(logit, i + 13 * ws, v13, e, ref bestV, ref bestI);
+            Keep(logit, i + 14 * ws, v14, e, ref bestV, ref bestI);
+            Keep(logit, i + 15 * ws, v15, e, ref bestV, ref bestI);
         }
         float max = Reduce.WarpMax(bestV);
 
@@ -67,16 +78,11 @@ public static class RoutingKernels
         int tauI = int.MaxValue;
         if (k <= ws)
         {
-            int rank = 0;
-            for (int src = 0; src < ws; src++)
-            {
-                float ov = Warp.Shuffle(bestV, src);
-                int oi = Warp.Shuffle(bestI, src);
-                rank += Reduce.Before(ov, oi, bestV, bestI) ? 1 : 0;
-            }
-            int tauLane = Reduce.WarpMax(rank == k - 1 ? lane : -1);
-            tauV = Warp.Shuffle(bestV, tauLane);
-            tauI = Warp.Shuffle(bestI, tauLane);
+            float sv = bestV;
+            int si = bestI;
+            Reduce.WarpSortBefore(ref sv, ref si);
+            tauV = Warp.Shuffle(sv, k - 1);
+            tauI = Warp.Shuffle(si, k - 1);
         }
 
         int count = 0;
@@ -91,34 +97,53 @@ public static class RoutingKernels
             }
         Warp.Barrier();
 
-        float chosenSum = 0f;
-        for (int j = lane; j < candidates; j += ws)
+        float sum;
+        if (candidates <= ws)
         {
-            float v = candV[j];
-            int i = candI[j], r = 0;
-            for (int c = 0; c < candidates; c++) r += Reduce.Before(candV[c], candI[c], v, i) ? 1 : 0;
-            candRank[j] = r;
-            if (r < k)
+            // One candidate per lane, sorted: lane r holds rank r.
+            float cv = lane < candidates ? candV[lane] : float.NegativeInfinity;
+            int ci = lane < candidates ? candI[lane] : int.MaxValue;
+            Reduce.WarpSortBefore(ref cv, ref ci);
+            float p = lane < k ? XMath.Exp(cv - max) : 0f;
+            sum = a.Renormalize != 0 ? Reduce.WarpSum(p) : AllExpSum(logit, e, max);
+            if (lane < k)
             {
-                a.Ids[outBase + r] = i;
-                chosenSum += XMath.Exp(v - max);
+                a.Ids[outBase + lane] = ci;
+                a.Weights[outBase + lane] = p / sum;
             }
         }
-        float sum;
-        if (a.Renormalize != 0) sum = Reduce.WarpSum(chosenSum);
         else
         {
-            float all = 0f;
-            for (int i = lane; i < e; i += ws) all += XMath.Exp(logit[i] - max);
-            sum = Reduce.WarpSum(all);
+            float chosenSum = 0f;
+            for (int j = lane; j < candidates; j += ws)
+            {
+                float v = candV[j];
+                int i = candI[j], r = 0;
+                for (int c = 0; c < candidates; c++) r += Reduce.Before(candV[c], candI[c], v, i) ? 1 : 0;
+                candRank[j] = r;
+                if (r < k)
+                {
+                    a.Ids[outBase + r] = i;
+                    chosenSum += XMath.Exp(v - max);
+                }
+            }
+            sum = a.Renormalize != 0 ? Reduce.WarpSum(chosenSum) : AllExpSum(logit, e, max);
+            for (int j = lane; j < candidates; j += ws)
+                if (candRank[j] < k) a.Weights[outBase + candRank[j]] = XMath.Exp(candV[j] - max) / sum;
         }
-        for (int j = lane; j < candidates; j += ws)
-            if (candRank[j] < k) a.Weights[outBase + candRank[j]] = XMath.Exp(candV[j] - max) / sum;
         for (int s = lane; s < a.SharedSlots; s += ws)
         {
             a.Ids[outBase + k + s] = e + s;
             a.Weights[outBase + k + s] = Reduce.Sigmoid(a.Logits[row + e + s]);
         }
+    }
+
+    /// <summary>Σ e^(l − max) over all <paramref name="e"/> logits of the warp's shared row; every lane gets it.</summary>
+    private static float AllExpSum(ArrayView<float> logit, int e, float max)
+    {
+        float all = 0f;
+        for (int i = Warp.LaneIdx; i < e; i += Warp.WarpSize) all += XMath.Exp(logit[i] - max);
+        return Reduce.WarpSum(all);
     }
 
     private static float Logit(RoutingArgs a, long row, int i) => i < a.Experts ? a.Logits[row + i] : float.NegativeInfinity;
