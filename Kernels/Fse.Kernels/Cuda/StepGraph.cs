@@ -9,8 +9,8 @@ namespace Fse.Kernels.Cuda;
 /// recorded, the page-locked regions its uploads copy from, and its output. A replay writes the new step's token ids,
 /// logit rows and batch tables into those regions and launches the graph: one launch instead of hundreds. The graph ends
 /// by copying its output and the kernels' status flags into page-locked host memory (<see cref="HostOutput"/>,
-/// <see cref="HostStatus"/>), so a replay waits once and reads both there: a pageable download of a vocabulary row of
-/// logits took ~80 µs of a ~1.5 ms step on the H100, and reading the flags back was a second wait.
+/// <see cref="HostStatus"/>) when the output is small, so a replay waits once and reads both there: a pageable download
+/// of a vocabulary row of logits took ~80 µs of a ~1.5 ms step on the H100, and reading the flags back was a second wait.
 /// </summary>
 internal sealed class StepGraph : IDisposable
 {
