@@ -97,6 +97,20 @@ public interface IBackend : IDisposable
     void Rope(Tensor x, SequenceBatch batch, int rotaryDim, float theta);
 
     /// <summary>
+    /// An attention layer's query and key heads made ready for the cache, in place: each head of q [T, heads, headDim]
+    /// and of k [T, kvHeads, headDim] RMS-normalised over headDim by <paramref name="queryNorm"/> / <paramref name="keyNorm"/>
+    /// when given (as <see cref="RmsNorm"/> computes it), then rotated as <see cref="Rope"/> does. One op where a backend
+    /// fuses the four; this default runs them in turn.
+    /// </summary>
+    void NormRopeQueryKey(Tensor q, Tensor k, Tensor? queryNorm, Tensor? keyNorm, float eps, bool unitOffset, SequenceBatch batch, int rotaryDim, float theta)
+    {
+        if (queryNorm is not null) RmsNorm(q, queryNorm, q, eps, unitOffset);
+        if (keyNorm is not null) RmsNorm(k, keyNorm, k, eps, unitOffset);
+        Rope(q, batch, rotaryDim, theta);
+        Rope(k, batch, rotaryDim, theta);
+    }
+
+    /// <summary>
     /// Writes k, v [T, kvHeads, headDim] into the paged caches [slots, kvHeads, headDim] at the batch's slot
     /// mapping, then causal attention of q [T, heads, headDim] over each sequence's cached keys up to its own
     /// position (grouped-query: head h reads kv head h / (heads / kvHeads)). output [T, heads, headDim].

@@ -195,6 +195,37 @@ public abstract partial class BackendContract
             }
     }
 
+    [Theory]
+    [InlineData(true, false, 8)]    // both norms, partial rotary
+    [InlineData(true, true, 16)]    // (1 + w) weights, rotary over the whole head
+    [InlineData(false, false, 6)]   // no norms: the two rotations only
+    [InlineData(true, false, 0)]    // norms only
+    public void NormRopeQueryKeyEqualsTheNormsThenTheRotations(bool norms, bool unitOffset, int rot)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(19 + rot);
+        int t = 5, heads = 3, kvHeads = 2, hd = 16;
+        var batch = new SequenceBatch([0, 2, 5], [7, 8, 0, 1, 2], [0, 1, 2, 3], 2, 8, [0, 1], [false, true]);
+        var q = Random(rng, t * heads * hd, 3f);
+        var k = Random(rng, t * kvHeads * hd, 3f);
+        using var qn = b.Upload(Random(rng, hd), hd);
+        using var kn = b.Upload(Random(rng, hd), hd);
+        using var q1 = b.Upload(q, t, heads, hd);
+        using var k1 = b.Upload(k, t, kvHeads, hd);
+        using var q2 = b.Upload(q, t, heads, hd);
+        using var k2 = b.Upload(k, t, kvHeads, hd);
+        b.NormRopeQueryKey(q1, k1, norms ? qn : null, norms ? kn : null, 1e-6f, unitOffset, batch, rot, 10000f);
+        if (norms)
+        {
+            b.RmsNorm(q2, qn, q2, 1e-6f, unitOffset);
+            b.RmsNorm(k2, kn, k2, 1e-6f, unitOffset);
+        }
+        b.Rope(q2, batch, rot, 10000f);
+        b.Rope(k2, batch, rot, 10000f);
+        AssertClose(Download(b, q1), [.. Download(b, q2).Select(v => (double)v)], 1e-6);
+        AssertClose(Download(b, k1), [.. Download(b, k2).Select(v => (double)v)], 1e-6);
+    }
+
     [Fact]
     public void PagedAttentionEqualsDenseCausalAttentionAcrossScatteredBlocks()
     {

@@ -65,6 +65,8 @@ public sealed class BorrowedBackend(IBackend inner) : IBackend
     public void SigmoidMul(Tensor x, Tensor gate, Tensor output) => inner.SigmoidMul(x, gate, output);
     public void SigmoidScaleAdd(Tensor output, Tensor x, Tensor gateLogit) => inner.SigmoidScaleAdd(output, x, gateLogit);
     public void Rope(Tensor x, SequenceBatch batch, int rotaryDim, float theta) => inner.Rope(x, batch, rotaryDim, theta);
+    public void NormRopeQueryKey(Tensor q, Tensor k, Tensor? queryNorm, Tensor? keyNorm, float eps, bool unitOffset, SequenceBatch batch, int rotaryDim, float theta) =>
+        inner.NormRopeQueryKey(q, k, queryNorm, keyNorm, eps, unitOffset, batch, rotaryDim, theta);
     public void PagedAttention(Tensor q, Tensor k, Tensor v, Tensor keyCache, Tensor valueCache, SequenceBatch batch, float scale, Tensor output) =>
         inner.PagedAttention(q, k, v, keyCache, valueCache, batch, scale, output);
     public void GatedDeltaNet(GatedDeltaNetArgs args, SequenceBatch batch) => inner.GatedDeltaNet(args, batch);

@@ -17,6 +17,27 @@ public sealed partial class CudaBackend
         _k.Rope(Linear((long)batch.TokenCount * heads * half), xs, cos, sin, batch.TokenCount, heads, hd, half);
     }
 
+    /// <summary>Both norms (when given) and both rotations in one launch: one group per (token, head) of q and k.</summary>
+    public void NormRopeQueryKey(Tensor q, Tensor k, Tensor? queryNorm, Tensor? keyNorm, float eps, bool unitOffset, SequenceBatch batch, int rotaryDim, float theta)
+    {
+        int tokens = batch.TokenCount;
+        if (q.Rank != 3 || k.Rank != 3 || q.Dim(0) != tokens || k.Dim(0) != tokens || q.Dim(2) != k.Dim(2) || rotaryDim > q.Dim(2) || rotaryDim % 2 != 0)
+            throw new ArgumentException($"NormRopeQueryKey expects q [tokens={tokens}, heads, headDim ≥ {rotaryDim}] and k [tokens, kvHeads, headDim], got {q} and {k}.");
+        int hd = q.Dim(2), half = rotaryDim / 2;
+        if (queryNorm is not null && queryNorm.ElementCount != hd) throw Shapes("NormRopeQueryKey query norm", q, queryNorm);
+        if (keyNorm is not null && keyNorm.ElementCount != hd) throw Shapes("NormRopeQueryKey key norm", k, keyNorm);
+        if (tokens == 0) return;
+        var qs = T(q).F32;
+        var (cos, sin) = half > 0 ? Batch(batch).Rope(rotaryDim, theta) : (qs, qs);
+        var args = new QueryKeyRopeArgs
+        {
+            Query = qs, Key = T(k).F32, QueryNorm = queryNorm is null ? qs : T(queryNorm).F32, KeyNorm = keyNorm is null ? qs : T(keyNorm).F32,
+            Cos = cos, Sin = sin, Tokens = tokens, QueryHeads = q.Dim(1), KeyHeads = k.Dim(1), HeadDim = hd, Half = half,
+            HasQueryNorm = queryNorm is null ? 0 : 1, HasKeyNorm = keyNorm is null ? 0 : 1, UnitOffset = unitOffset ? 1 : 0, Eps = eps,
+        };
+        _k.NormRopeHeads(Rows((long)tokens * (q.Dim(1) + k.Dim(1)), hd + Warps(_group)), args);
+    }
+
     /// <summary>Most partitions per (token, head): the merge keeps a factor per partition in shared memory.</summary>
     private const int MaxPartitions = 4096;
 

@@ -39,6 +39,7 @@ internal sealed class KernelSet
         AddRmsNorm = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(NormKernels.AddRmsNorm);
         QueryKeyL2 = L<ArrayView<float>, int, int, int, float>(NormKernels.QueryKeyL2);
         GatedRmsNorm = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(NormKernels.GatedRmsNorm);
+        NormRopeHeads = L<QueryKeyRopeArgs>(NormKernels.NormRopeHeads);
         Gemv = new(L<MatMulArgs>(MatMulKernels.Gemv<F32Weights>), L<MatMulArgs>(MatMulKernels.Gemv<F16Weights>), L<MatMulArgs>(MatMulKernels.Gemv<Bf16Weights>));
         Tiled = new(L<MatMulArgs>(MatMulKernels.Tiled<F32Weights>), L<MatMulArgs>(MatMulKernels.Tiled<F16Weights>), L<MatMulArgs>(MatMulKernels.Tiled<Bf16Weights>));
         SplitBf16 = L<ArrayView<float>, ArrayView<ushort>, int, int>(MatMulKernels.SplitBf16);
@@ -84,6 +85,7 @@ internal sealed class KernelSet
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> AddRmsNorm { get; }
     public Action<KernelConfig, ArrayView<float>, int, int, int, float> QueryKeyL2 { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> GatedRmsNorm { get; }
+    public Action<KernelConfig, QueryKeyRopeArgs> NormRopeHeads { get; }
     public ByWeight<Action<KernelConfig, MatMulArgs>> Gemv { get; }
     public ByWeight<Action<KernelConfig, MatMulArgs>> Tiled { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<ushort>, int, int> SplitBf16 { get; }

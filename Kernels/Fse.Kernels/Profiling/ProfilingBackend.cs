@@ -117,6 +117,9 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend, IStepGraphs
 
     public void Rope(Tensor x, SequenceBatch batch, int rotaryDim, float theta) => Time("Rope", () => inner.Rope(x, batch, rotaryDim, theta));
 
+    public void NormRopeQueryKey(Tensor q, Tensor k, Tensor? queryNorm, Tensor? keyNorm, float eps, bool unitOffset, SequenceBatch batch, int rotaryDim, float theta) =>
+        Time("NormRopeQueryKey", () => inner.NormRopeQueryKey(q, k, queryNorm, keyNorm, eps, unitOffset, batch, rotaryDim, theta));
+
     public void PagedAttention(Tensor q, Tensor k, Tensor v, Tensor keyCache, Tensor valueCache, SequenceBatch batch, float scale, Tensor output) =>
         Time($"PagedAttention T={batch.TokenCount}", () => inner.PagedAttention(q, k, v, keyCache, valueCache, batch, scale, output));
 

@@ -91,13 +91,7 @@ internal sealed class FullAttention
         var v = s.F32(t, _c.NumKvHeads, hd);
         var gate = _c.AttentionOutputGate ? s.F32(t, _c.NumHeads * hd) : null;
         b.MatMulSplit(x, _inProj, _inBias, gate is null ? [q, k, v] : [q, k, v, gate]);
-        if (_qNorm is not null)
-        {
-            b.RmsNorm(q, _qNorm, q, (float)_c.RmsNormEps, _c.ZeroCenteredNorm);
-            b.RmsNorm(k, _kNorm!, k, (float)_c.RmsNormEps, _c.ZeroCenteredNorm);
-        }
-        b.Rope(q, batch, _c.RotaryDim, (float)_c.RopeTheta);
-        b.Rope(k, batch, _c.RotaryDim, (float)_c.RopeTheta);
+        b.NormRopeQueryKey(q, k, _qNorm, _kNorm, (float)_c.RmsNormEps, _c.ZeroCenteredNorm, batch, _c.RotaryDim, (float)_c.RopeTheta);
         var attn = s.F32(t, _c.NumHeads, hd);
         b.PagedAttention(q, k, v, keyCache, valueCache, batch, 1f / MathF.Sqrt(hd), attn);
         if (gate is not null) b.SigmoidMul(attn, gate, attn);

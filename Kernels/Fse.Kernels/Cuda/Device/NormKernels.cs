@@ -2,6 +2,14 @@ using ILGPU;
 
 namespace Fse.Kernels.Cuda.Device;
 
+/// <summary>The query and key heads of one attention layer's step, normalised and rotated in place by <see cref="NormKernels.NormRopeHeads"/>.</summary>
+public struct QueryKeyRopeArgs
+{
+    public ArrayView<float> Query, Key, QueryNorm, KeyNorm, Cos, Sin;
+    public int Tokens, QueryHeads, KeyHeads, HeadDim, Half, HasQueryNorm, HasKeyNorm, UnitOffset;
+    public float Eps;
+}
+
 /// <summary>Row-wise normalisations: one group per row, the reduction through warp shuffles and one shared float per warp.</summary>
 public static class NormKernels
 {
@@ -100,6 +108,51 @@ public static class NormKernels
         float inv = 1f / ILGPU.Algorithms.XMath.Sqrt(ss + 1e-6f);
         if (j < keyHeads) inv *= queryScale;
         for (int i = Group.IdxX; i < keyDim; i += Group.DimX) conv[b + i] *= inv;
+    }
+
+    /// <summary>
+    /// One group per (token, head) of q's heads then k's: the head's values staged in shared memory, RMS-normalised when
+    /// that tensor has a norm weight (x·inv·w, as <see cref="RmsNorm"/>), then the first 2·Half dims rotated as
+    /// <see cref="ElementwiseKernels.Rope"/> does (rotate-half, the batch's cos/sin tables): the q norm, k norm and the two
+    /// RoPE launches of an attention layer in one. Shared: HeadDim floats, one float per warp.
+    /// </summary>
+    public static void NormRopeHeads(QueryKeyRopeArgs a)
+    {
+        var shared = SharedMemory.GetDynamic<float>();
+        int hd = a.HeadDim, heads = a.QueryHeads + a.KeyHeads, half = a.Half;
+        var row = shared.SubView(0, hd);
+        var scratch = shared.SubView(hd, Group.DimX / Warp.WarpSize);
+        int t = Grid.IdxX / heads, h = Grid.IdxX - t * heads;
+        bool query = h < a.QueryHeads;
+        var x = query ? a.Query : a.Key;
+        var w = query ? a.QueryNorm : a.KeyNorm;
+        long b = query ? ((long)t * a.QueryHeads + h) * hd : ((long)t * a.KeyHeads + h - a.QueryHeads) * hd;
+        float ss = 0f;
+        for (int e = Group.IdxX; e < hd; e += Group.DimX)
+        {
+            float v = x[b + e];
+            row[e] = v;
+            ss += v * v;
+        }
+        // The same branch for the whole group (one head), so the reduction's barriers are reached by every thread.
+        if (query ? a.HasQueryNorm != 0 : a.HasKeyNorm != 0)
+        {
+            float inv = 1f / ILGPU.Algorithms.XMath.Sqrt(Reduce.GroupSum(ss, scratch) / hd + a.Eps);
+            for (int e = Group.IdxX; e < hd; e += Group.DimX) row[e] = row[e] * inv * (a.UnitOffset != 0 ? 1f + w[e] : w[e]);
+        }
+        Group.Barrier();
+        for (int e = Group.IdxX; e < hd; e += Group.DimX)
+        {
+            float v = row[e];
+            if (e < 2 * half)
+            {
+                bool first = e < half;
+                int i = first ? e : e - half;
+                float c = a.Cos[t * half + i], sn = a.Sin[t * half + i];
+                v = first ? v * c - row[e + half] * sn : v * c + row[e - half] * sn;
+            }
+            x[b + e] = v;
+        }
     }
 
     /// <summary>Gated RMSNorm in place over rows of <paramref name="width"/>: o = o/rms(o)·w·silu(z).</summary>
