@@ -10,8 +10,10 @@ public sealed partial class CudaBackend
     /// Conv (decode: one thread per sequence × channel; prefill: one per token × channel, then the state update), the
     /// recurrent delta rule (one warp per value column with the column's state in registers, applying the q/k L2 norms
     /// itself in decode steps; for key dims above 4 × warp size, each value head's state in shared memory while its group
-    /// walks the tokens) and the gated RMSNorm: three launches for a decode step, four (a q/k L2 norm launch first) for a
-    /// prefill or a wide key dim, five with the prefill's conv state update. Every <see cref="DeltaRuleForm"/>
+    /// walks the tokens) and the gated RMSNorm: two launches for a decode step of one token per sequence with enough
+    /// sequences to fill the device (the delta rule and the norm in one kernel, a group per value head), three for other
+    /// decode steps, four (a q/k L2 norm launch
+    /// first) for a prefill or a wide key dim, five with the prefill's conv state update. Every <see cref="DeltaRuleForm"/>
     /// runs the recurrent kernel here; the forms differ only in rounding (the contract compares each with float64).
     /// </summary>
     public void GatedDeltaNet(GatedDeltaNetArgs a, SequenceBatch batch)
@@ -29,7 +31,7 @@ public sealed partial class CudaBackend
             ALog = T(a.ALog).F32, DtBias = T(a.DtBias).F32, NormWeight = T(a.NormWeight).F32, RecurrentState = T(a.RecurrentState).F32,
             Output = T(a.Output).F32, Batch = Batch(batch).View, KeyHeads = nk, KeyDim = dk, ValueHeads = nv, ValueDim = dv,
             Kernel = kernel, Channels = channels, StateSlots = Math.Min(a.ConvState.Dim(0), a.RecurrentState.Dim(0)), Columns = columns,
-            Status = _status.View,
+            Status = _status.View, NormEps = a.NormEps,
         };
         bool decode = tokens <= 2 * batch.SequenceCount;
         args.NormalizeQueryKey = inRegisters && decode ? 1 : 0;
@@ -38,6 +40,15 @@ public sealed partial class CudaBackend
         {
             _k.CausalConvTokens(Linear((long)tokens * channels), args);
             _k.CausalConvState(Linear((long)batch.SequenceCount * channels), args);
+        }
+        if (inRegisters && tokens == batch.SequenceCount && (long)batch.SequenceCount * nv >= HeadNormGroupsPerMultiprocessor * _acc.NumMultiprocessors)
+        {
+            // One token per sequence and enough (sequence, value head) groups to fill the device: the delta rule and the
+            // gated norm in one launch. With fewer groups (batch 1: 32 on 132 multiprocessors) it was slower than the
+            // warp-per-column kernel and the norm apart (H100, in a graph: B=1 9.9 -> 12.8 µs; B=16 68.9 -> 57.0 µs).
+            int group = Math.Min(_acc.MaxNumThreadsPerGroup, HeadNormWarps * _acc.WarpSize);
+            _k.DeltaRuleHeadNorm(new KernelConfig(checked(batch.SequenceCount * nv), group, SharedMemoryConfig.RequestDynamic<float>(dv + group / _acc.WarpSize)), args);
+            return;
         }
         int warps = Warps(_group);
         if (args.NormalizeQueryKey == 0) _k.QueryKeyL2(Rows((long)tokens * 2 * nk, warps), args.Conv, channels, nk, dk, 1f / MathF.Sqrt(dk));
@@ -53,6 +64,12 @@ public sealed partial class CudaBackend
         }
         _k.GatedRmsNorm(Rows((long)tokens * nv, warps), args.Output, T(a.Z).F32, args.NormWeight, dv, a.NormEps);
     }
+
+    /// <summary>Warps of a <see cref="DeltaNetKernels.DeltaRuleHeadNorm"/> group (a value head's columns over them, four at a time).</summary>
+    private const int HeadNormWarps = 16;
+
+    /// <summary>(sequence, value head) groups per multiprocessor from which <see cref="DeltaNetKernels.DeltaRuleHeadNorm"/> runs.</summary>
+    private const int HeadNormGroupsPerMultiprocessor = 2;
 
     /// <summary>Value columns per delta-rule group: a multiple of the warp size, at most the group limit, with the [dk, columns] state in shared memory.</summary>
     private int DeltaColumns(int dk, int dv)

@@ -55,6 +55,7 @@ internal sealed class KernelSet
         CausalConvState = L<DeltaNetArgs>(DeltaNetKernels.CausalConvState);
         DeltaRule = L<DeltaNetArgs>(DeltaNetKernels.DeltaRule);
         DeltaRuleWarp = L<DeltaNetArgs>(DeltaNetKernels.DeltaRuleWarp);
+        DeltaRuleHeadNorm = L<DeltaNetArgs>(DeltaNetKernels.DeltaRuleHeadNorm);
         RouteSoftmax = L<RoutingArgs>(RoutingKernels.Softmax);
         RouteSigmoidGrouped = L<RoutingArgs>(RoutingKernels.SigmoidGrouped);
         MoeAlign = L<MoeArgs>(MoeKernels.Align);
@@ -101,6 +102,7 @@ internal sealed class KernelSet
     public Action<KernelConfig, DeltaNetArgs> CausalConvState { get; }
     public Action<KernelConfig, DeltaNetArgs> DeltaRule { get; }
     public Action<KernelConfig, DeltaNetArgs> DeltaRuleWarp { get; }
+    public Action<KernelConfig, DeltaNetArgs> DeltaRuleHeadNorm { get; }
     public Action<KernelConfig, RoutingArgs> RouteSoftmax { get; }
     public Action<KernelConfig, RoutingArgs> RouteSigmoidGrouped { get; }
     public Action<KernelConfig, MoeArgs> MoeAlign { get; }

@@ -18,6 +18,9 @@ public struct DeltaNetArgs
     /// per token on the sequential path cost more than the extra launch).
     /// </summary>
     public int NormalizeQueryKey;
+
+    /// <summary>The gated RMSNorm's epsilon (<see cref="DeltaNetKernels.DeltaRuleHeadNorm"/> applies the norm itself).</summary>
+    public float NormEps;
     public ArrayView<int> Status;
 }
 
@@ -206,6 +209,70 @@ public static class DeltaNetKernels
         if (r3 < dk) a.RecurrentState[rb + r3] = s3;
     }
 
+    /// <summary>Value columns a warp of <see cref="DeltaRuleHeadNorm"/> updates at once (their state loads in flight together).</summary>
+    public const int HeadColumnsPerPass = 4;
+
+    /// <summary>
+    /// Decode steps of one token per sequence: the delta rule of <see cref="DeltaRuleWarp"/> (q/k L2 norms folded in) and
+    /// then the gated RMSNorm over the head's outputs, one group per (sequence, value head). The group's warps take the
+    /// head's dv columns <see cref="HeadColumnsPerPass"/> contiguous columns at a time, the column-independent terms
+    /// (|q|, |k|, k·q, the gates) once per warp; the outputs meet in shared memory for the norm. One launch and one
+    /// round trip of the outputs fewer than the delta rule and <see cref="NormKernels.GatedRmsNorm"/> apart.
+    /// Shared: dv outputs, one float per warp.
+    /// </summary>
+    public static void DeltaRuleHeadNorm(DeltaNetArgs a)
+    {
+        int dk = a.KeyDim, dv = a.ValueDim, nv = a.ValueHeads, nk = a.KeyHeads, ws = Warp.WarpSize, lane = Warp.LaneIdx;
+        int warps = Group.DimX / ws;
+        int s = Grid.IdxX / nv, h = Grid.IdxX - s * nv;
+        var shared = SharedMemory.GetDynamic<float>();
+        var outs = shared.SubView(0, dv);
+        var scratch = shared.SubView(dv, warps);
+        int slot = a.Batch.StateSlot[s];
+        if ((uint)slot >= (uint)a.StateSlots)
+        {
+            // The whole group leaves: none of it reaches a barrier.
+            if (Group.IdxX == 0) a.Status[Status.BadStateSlot] = 1;
+            return;
+        }
+        long t = a.Batch.SeqStart[s];
+        bool reset = a.Batch.Reset[s] != 0;
+        int kh = h / (nv / nk);
+        int qOff = kh * dk, kOff = (nk + kh) * dk, vOff = 2 * nk * dk + h * dv;
+        var x = DeltaToken.Load(a, t, lane, qOff, kOff, vOff);
+        float decay = XMath.Exp(-XMath.Exp(a.ALog[h]) * Reduce.Softplus(a.A[t * nv + h] + a.DtBias[h]));
+        float beta = Reduce.Sigmoid(a.B[t * nv + h]);
+        float kq = x.K0 * x.Q0 + x.K1 * x.Q1 + x.K2 * x.Q2 + x.K3 * x.Q3;
+        float kk = x.K0 * x.K0 + x.K1 * x.K1 + x.K2 * x.K2 + x.K3 * x.K3;
+        float qq = x.Q0 * x.Q0 + x.Q1 * x.Q1 + x.Q2 * x.Q2 + x.Q3 * x.Q3;
+        for (int o = ws / 2; o > 0; o >>= 1)
+        {
+            kq += Warp.ShuffleXor(kq, o);
+            kk += Warp.ShuffleXor(kk, o);
+            qq += Warp.ShuffleXor(qq, o);
+        }
+        float ik = 1f / XMath.Sqrt(kk + 1e-6f), iq = 1f / XMath.Sqrt(dk) / XMath.Sqrt(qq + 1e-6f);
+        long row = t * a.Channels;
+        for (int c0 = Warp.WarpIdx * HeadColumnsPerPass; c0 < dv; c0 += warps * HeadColumnsPerPass)
+        {
+            var c1 = HeadColumn.Load(a, slot, h, c0, lane, reset, row + vOff);
+            var c2 = HeadColumn.Load(a, slot, h, c0 + 1, lane, reset, row + vOff);
+            var c3 = HeadColumn.Load(a, slot, h, c0 + 2, lane, reset, row + vOff);
+            var c4 = HeadColumn.Load(a, slot, h, c0 + 3, lane, reset, row + vOff);
+            c1.Update(a, x, decay, beta, ik, iq, kq, lane, outs);
+            c2.Update(a, x, decay, beta, ik, iq, kq, lane, outs);
+            c3.Update(a, x, decay, beta, ik, iq, kq, lane, outs);
+            c4.Update(a, x, decay, beta, ik, iq, kq, lane, outs);
+        }
+        Group.Barrier();
+        float ss = 0f;
+        for (int i = Group.IdxX; i < dv; i += Group.DimX) ss += outs[i] * outs[i];
+        float inv = 1f / XMath.Sqrt(Reduce.GroupSum(ss, scratch) / dv + a.NormEps);
+        long ob = (t * nv + h) * dv;
+        for (int i = Group.IdxX; i < dv; i += Group.DimX)
+            a.Output[ob + i] = outs[i] * inv * a.NormWeight[i] * Reduce.Silu(a.Z[ob + i]);
+    }
+
     /// <summary>
     /// The gated delta rule for key dims too wide for <see cref="DeltaRuleWarp"/>: one group per (sequence, value head, block of Columns value columns): each thread owns one
     /// column of the head's [dk, dv] state, kept in shared memory while the group walks the sequence's tokens (the rule
@@ -286,5 +353,51 @@ public struct DeltaToken
             Q3 = r3 < dk ? a.Conv[row + qOff + r3] : 0f, K3 = r3 < dk ? a.Conv[row + kOff + r3] : 0f,
             V = a.Conv[row + vOff],
         };
+    }
+}
+
+/// <summary>One value column of a head in <see cref="DeltaNetKernels.DeltaRuleHeadNorm"/>: its dk state rows, four per lane, and its v.</summary>
+public struct HeadColumn
+{
+    public float S0, S1, S2, S3, V;
+    public long Base;
+    public int Column;
+
+    /// <summary>Column <paramref name="col"/>'s state (zeros on reset; nothing past dv) and v from the conv output at <paramref name="vRow"/>.</summary>
+    public static HeadColumn Load(DeltaNetArgs a, int slot, int h, int col, int lane, bool reset, long vRow)
+    {
+        int dk = a.KeyDim, ws = Warp.WarpSize;
+        var c = new HeadColumn { Column = col, Base = (((long)slot * a.ValueHeads + h) * a.ValueDim + col) * dk };
+        if (col >= a.ValueDim) return c;
+        if (!reset)
+        {
+            if (lane < dk) c.S0 = a.RecurrentState[c.Base + lane];
+            if (lane + ws < dk) c.S1 = a.RecurrentState[c.Base + lane + ws];
+            if (lane + 2 * ws < dk) c.S2 = a.RecurrentState[c.Base + lane + 2 * ws];
+            if (lane + 3 * ws < dk) c.S3 = a.RecurrentState[c.Base + lane + 3 * ws];
+        }
+        c.V = a.Conv[vRow + col];
+        return c;
+    }
+
+    /// <summary>One token of the delta rule on this column (as <see cref="DeltaNetKernels.DeltaRuleWarp"/>): state stored, output into <paramref name="outs"/>.</summary>
+    public void Update(DeltaNetArgs a, DeltaToken x, float decay, float beta, float ik, float iq, float kq, int lane, ArrayView<float> outs)
+    {
+        int dk = a.KeyDim, ws = Warp.WarpSize;
+        float sk = S0 * x.K0 + S1 * x.K1 + S2 * x.K2 + S3 * x.K3;
+        float sq = S0 * x.Q0 + S1 * x.Q1 + S2 * x.Q2 + S3 * x.Q3;
+        for (int o = ws / 2; o > 0; o >>= 1)
+        {
+            sk += Warp.ShuffleXor(sk, o);
+            sq += Warp.ShuffleXor(sq, o);
+        }
+        if (Column >= a.ValueDim) return;
+        float delta = (V - decay * sk * ik) * beta;
+        float kDelta = ik * delta;
+        if (lane < dk) a.RecurrentState[Base + lane] = decay * S0 + x.K0 * kDelta;
+        if (lane + ws < dk) a.RecurrentState[Base + lane + ws] = decay * S1 + x.K1 * kDelta;
+        if (lane + 2 * ws < dk) a.RecurrentState[Base + lane + 2 * ws] = decay * S2 + x.K2 * kDelta;
+        if (lane + 3 * ws < dk) a.RecurrentState[Base + lane + 3 * ws] = decay * S3 + x.K3 * kDelta;
+        if (lane == 0) outs[Column] = decay * sq * iq + delta * kq * ik * iq;
     }
 }
