@@ -4,7 +4,8 @@
 # It needs the published Fse.DeviceBench (tools/device/publish.sh) in $DEVICEBENCH_DIR, next to this script, or in
 # .gpu/cuda. Runs the backend contract against the real CUDA backend (default paths, every MatMul through cuBLAS, every
 # MatMul through the tiled kernel), then the kernel micro-benchmarks, and prints a short table last (also written to
-# $OUT/devicebench.md when OUT is set), then replays decode steps from step graphs against eager steps ($OUT/graphs.md).
+# $OUT/devicebench.md when OUT is set), then replays decode steps from step graphs against eager steps ($OUT/graphs.md)
+# and times a batch-1 step's weight-streaming kernels inside replayed graphs ($OUT/graphed/devicebench.md).
 # Exit code 0 only when every contract case, every benchmark check and the graph check passed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,4 +27,8 @@ rc=${PIPESTATUS[0]}
 dotnet "$dir/Fse.DeviceBench.dll" graphs --layers 12 --batches 1,2 --copy-tbps 3.0 --out "$out" 2>&1 | tee "$out/graphs.log"
 graphs=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] && rc=$graphs
+# The weight-streaming kernels of a batch-1 decode step and the cost of a launch, as a replayed step sees them.
+dotnet "$dir/Fse.DeviceBench.dll" graphed --out "$out/graphed" 2>&1 | tee "$out/graphed.log"
+graphed=${PIPESTATUS[0]}
+[ "$rc" -eq 0 ] && rc=$graphed
 exit "$rc"
