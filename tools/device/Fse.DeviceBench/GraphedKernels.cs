@@ -14,22 +14,21 @@ internal static class GraphedKernels
     public static List<Row> Run(CudaBackend cuda, double copyTbs)
     {
         var rows = new List<Row>();
-        double empty = EmptyStep(cuda);
-        rows.Add(new Row("graphed kernels", "empty step (one Add), subtracted below", empty, "replay, wait, 4-byte download", "-"));
+        rows.Add(new Row("graphed kernels", "empty step (one Add), subtracted below", Measure.EmptyStepMicros(cuda), "replay, wait, 4-byte download", "-"));
         using (var one = cuda.Upload([1f], 1))
         {
             double logits = Measure.StepMicros(cuda, () => cuda.Add(one, one, one), columns: 151936);
             rows.Add(new Row("graphed kernels", "empty step with a vocabulary row of logits", logits, "replay, wait, 608 KB download", "-"));
-            double adds = (StepMicros(cuda, () => { for (int i = 0; i < 100; i++) cuda.Add(one, one, one); }) - empty) / 100;
+            double adds = Measure.GraphMicros(cuda, _ => cuda.Add(one, one, one), calls: 100);
             rows.Add(new Row("graphed kernels", "Add of 1 element, 100 in a step", adds, "per kernel", "-"));
         }
         foreach (var (n, k, what) in new[] { (2048, 4096, "output projection"), (513, 2048, "router + shared gate"), (9216, 2048, "attention q|k|v|gate"), (12352, 2048, "DeltaNet in_proj"), (151936, 2048, "lm head") })
-            Gemv(cuda, rows, n, k, what, empty, copyTbs);
-        Experts(cuda, rows, empty, copyTbs);
+            Gemv(cuda, rows, n, k, what, copyTbs);
+        Experts(cuda, rows, copyTbs);
         return rows;
     }
 
-    private static void Gemv(CudaBackend cuda, List<Row> rows, int n, int k, string what, double empty, double copyTbs)
+    private static void Gemv(CudaBackend cuda, List<Row> rows, int n, int k, string what, double copyTbs)
     {
         long bytes = 2L * n * k;
         int calls = (int)Math.Clamp(240_000_000 / bytes, 2, 48);
@@ -38,7 +37,7 @@ internal static class GraphedKernels
         using var o = cuda.Allocate(DType.F32, 1, n);
         try
         {
-            double us = (StepMicros(cuda, () => { foreach (var w in weights) cuda.MatMul(x, w, null, o); }) - empty) / calls;
+            double us = Measure.GraphMicros(cuda, i => cuda.MatMul(x, weights[i], null, o), calls: calls);
             double tbs = bytes / us / 1e6;
             rows.Add(new Row("graphed kernels", $"GEMV bf16 {n}x{k} ({what}), T=1", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%)", "-"));
         }
@@ -49,7 +48,7 @@ internal static class GraphedKernels
     }
 
     /// <summary>The Qwen3-Next expert pass at one token: 10 routed + 1 shared slot of 512 + 1 experts, H=2048, I=512.</summary>
-    private static void Experts(CudaBackend cuda, List<Row> rows, double empty, double copyTbs)
+    private static void Experts(CudaBackend cuda, List<Row> rows, double copyTbs)
     {
         const int experts = 512, h = 2048, inter = 512, topK = 10, calls = 24;
         var slots = Enumerable.Range(0, experts + 1).Select(s => new ExpertSlot(
@@ -67,7 +66,7 @@ internal static class GraphedKernels
         long bytes = 3L * inter * h * 2 * (topK + 1);
         try
         {
-            double us = (StepMicros(cuda, () => { foreach (var id in ids) cuda.MoeExperts(x, id, w, set, o); }) - empty) / calls;
+            double us = Measure.GraphMicros(cuda, i => cuda.MoeExperts(x, ids[i], w, set, o), calls: calls);
             double tbs = bytes / us / 1e6;
             rows.Add(new Row("graphed kernels", "MoeExperts E=512 k=10 +1 shared, T=1", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%)", "-"));
         }
@@ -76,12 +75,4 @@ internal static class GraphedKernels
             foreach (var id in ids) id.Dispose();
         }
     }
-
-    private static double EmptyStep(CudaBackend cuda)
-    {
-        using var one = cuda.Upload([1f], 1);
-        return StepMicros(cuda, () => cuda.Add(one, one, one));
-    }
-
-    private static double StepMicros(CudaBackend cuda, Action ops) => Measure.StepMicros(cuda, ops);
 }

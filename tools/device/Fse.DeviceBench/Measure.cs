@@ -46,17 +46,23 @@ internal static class Measure
     }
 
     /// <summary>
-    /// Time per call of <paramref name="op"/>(i) as a decode step sees it: <see cref="GraphCalls"/> calls recorded as one
+    /// Time per call of <paramref name="op"/>(i) as a decode step sees it: <paramref name="calls"/> calls recorded as one
     /// step graph, replayed; the median replay time less that of a step of one almost empty kernel, over the calls. NaN
     /// when the calls cannot be recorded (they read results back mid-step).
     /// </summary>
-    public static double GraphMicros(CudaBackend b, Action<int> op, SequenceBatch? batch = null)
+    public static double GraphMicros(CudaBackend b, Action<int> op, SequenceBatch? batch = null, int calls = GraphCalls)
+    {
+        double empty = EmptyStepMicros(b, batch);
+        long replays = b.StepGraphReplays;
+        double full = StepMicros(b, () => { for (int i = 0; i < calls; i++) op(i); }, batch);
+        return b.StepGraphReplays > replays ? (full - empty) / calls : double.NaN;
+    }
+
+    /// <summary>A replayed step of one almost empty kernel: the replay, the wait and the output's download.</summary>
+    public static double EmptyStepMicros(CudaBackend b, SequenceBatch? batch = null)
     {
         using var one = b.Upload([1f], 1);
-        double empty = StepMicros(b, () => b.Add(one, one, one), batch);
-        long replays = b.StepGraphReplays;
-        double full = StepMicros(b, () => { for (int i = 0; i < GraphCalls; i++) op(i); }, batch);
-        return b.StepGraphReplays > replays ? (full - empty) / GraphCalls : double.NaN;
+        return StepMicros(b, () => b.Add(one, one, one), batch);
     }
 
     /// <summary>
