@@ -20,22 +20,15 @@ public abstract partial class BackendContract
         var rng = new Random(21 + t);
         int[] widths = [9, 16, 1, 6];
         int n = widths.Sum();
-        var x = Random(rng, t * k);
-        var w = Random(rng, n * k);
-        var bias = Random(rng, n);
-        var keep = new List<nint>();
-        try
+        WithMatMulInputs(b, rng, DType.BF16, t, k, n, m =>
         {
-            using var xt = b.Upload(x, t, k);
-            using var wt = b.Upload(Host(w, DType.BF16, [n, k], keep));
-            using var bt = b.Upload(bias, n);
-            var outs = widths.Select(m => b.Allocate(DType.F32, t, m)).ToArray();
-            b.MatMulSplit(xt, wt, withBias ? bt : null, outs);
+            var outs = widths.Select(width => b.Allocate(DType.F32, t, width)).ToArray();
+            b.MatMulSplit(m.Xt, m.Wt, withBias ? m.Bt : null, outs);
             int offset = 0;
             for (int o = 0; o < widths.Length; o++)
             {
                 var got = Download(b, outs[o]);
-                var want = MatMulReference(x, w, withBias ? bias : null, t, k, DType.BF16, offset, widths[o]);
+                var want = MatMulReference(m.X, m.W, withBias ? m.Bias : null, t, k, DType.BF16, offset, widths[o]);
                 Assert.True(MaxAbsDiff(got, want) < 1e-5, $"block {o}: max diff {MaxAbsDiff(got, want)}");
                 offset += widths[o];
                 outs[o].Dispose();
@@ -43,10 +36,9 @@ public abstract partial class BackendContract
 
             using var short1 = b.Allocate(DType.F32, t, 9);
             using var short2 = b.Allocate(DType.F32, t, 16);
-            var error = Assert.Throws<ArgumentException>(() => b.MatMulSplit(xt, wt, null, [short1, short2]));
+            var error = Assert.Throws<ArgumentException>(() => b.MatMulSplit(m.Xt, m.Wt, null, [short1, short2]));
             Assert.Contains("rows", error.Message);
-        }
-        finally { Free(keep); }
+        });
     }
 
     [Theory]
@@ -63,21 +55,13 @@ public abstract partial class BackendContract
         using var b = CreateBackend();
         var rng = new Random(10 + t + k);
         int n = 41;
-        var x = Random(rng, t * k);
-        var w = Random(rng, n * k);
-        var bias = Random(rng, n);
-        var keep = new List<nint>();
-        try
+        WithMatMulInputs(b, rng, dtype, t, k, n, m =>
         {
-            using var xt = b.Upload(x, t, k);
-            using var wt = b.Upload(Host(w, dtype, [n, k], keep));
-            using var bt = b.Upload(bias, n);
             using var o = b.Allocate(DType.F32, t, n);
-            b.MatMul(xt, wt, t % 2 == 0 ? bt : null, o);
-            var want = MatMulReference(x, w, t % 2 == 0 ? bias : null, t, k, dtype, 0, n);
+            b.MatMul(m.Xt, m.Wt, t % 2 == 0 ? m.Bt : null, o);
+            var want = MatMulReference(m.X, m.W, t % 2 == 0 ? m.Bias : null, t, k, dtype, 0, n);
             AssertClose(Download(b, o), want, 1e-5);
-        }
-        finally { Free(keep); }
+        });
     }
 
     [Fact]

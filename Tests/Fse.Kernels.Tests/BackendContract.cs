@@ -56,6 +56,29 @@ public abstract partial class BackendContract
         return want;
     }
 
+    /// <summary>The inputs of a MatMul case, as drawn and as uploaded.</summary>
+    private sealed record MatMulInputs(float[] X, float[] W, float[] Bias, Tensor Xt, Tensor Wt, Tensor Bt);
+
+    /// <summary>
+    /// x [t, k], w [n, k] and bias [n] drawn from <paramref name="rng"/> in that order, uploaded to <paramref name="b"/>
+    /// (w stored as <paramref name="dtype"/>), and <paramref name="check"/> run on them.
+    /// </summary>
+    private static void WithMatMulInputs(IBackend b, Random rng, DType dtype, int t, int k, int n, Action<MatMulInputs> check)
+    {
+        var x = Random(rng, t * k);
+        var w = Random(rng, n * k);
+        var bias = Random(rng, n);
+        var keep = new List<nint>();
+        try
+        {
+            using var xt = b.Upload(x, t, k);
+            using var wt = b.Upload(Host(w, dtype, [n, k], keep));
+            using var bt = b.Upload(bias, n);
+            check(new MatMulInputs(x, w, bias, xt, wt, bt));
+        }
+        finally { Free(keep); }
+    }
+
     private static unsafe void Free(List<nint> keep)
     {
         foreach (var p in keep) NativeMemory.Free((void*)p);
@@ -70,22 +93,14 @@ public abstract partial class BackendContract
         using var b = CreateBackend();
         var rng = new Random(1);
         int t = 5, k = 37, n = 41;
-        var x = Random(rng, t * k);
-        var w = Random(rng, n * k);
-        var bias = Random(rng, n);
-        var keep = new List<nint>();
-        try
+        WithMatMulInputs(b, rng, dtype, t, k, n, m =>
         {
-            using var xt = b.Upload(x, t, k);
-            using var wt = b.Upload(Host(w, dtype, [n, k], keep));
-            using var bt = b.Upload(bias, n);
             using var o = b.Allocate(DType.F32, t, n);
-            b.MatMul(xt, wt, bt, o);
+            b.MatMul(m.Xt, m.Wt, m.Bt, o);
             var got = Download(b, o);
-            var want = MatMulReference(x, w, bias, t, k, dtype, 0, n);
+            var want = MatMulReference(m.X, m.W, m.Bias, t, k, dtype, 0, n);
             Assert.True(MaxAbsDiff(got, want) < 1e-5, $"max diff {MaxAbsDiff(got, want)}");
-        }
-        finally { Free(keep); }
+        });
     }
 
     [Theory]
