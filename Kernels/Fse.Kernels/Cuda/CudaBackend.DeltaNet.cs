@@ -12,8 +12,8 @@ public sealed partial class CudaBackend
     /// itself in decode steps; for key dims above 4 × warp size, each value head's state in shared memory while its group
     /// walks the tokens) and the gated RMSNorm: two launches for a decode step of one token per sequence with enough
     /// sequences to fill the device (the delta rule and the norm in one kernel, a group per value head), three for other
-    /// decode steps, four (a q/k L2 norm launch
-    /// first) for a prefill or a wide key dim, five with the prefill's conv state update. Every <see cref="DeltaRuleForm"/>
+    /// decode steps, four (a q/k L2 norm launch first) for a prefill or a wide key dim, five with the prefill's conv state
+    /// update. Every <see cref="DeltaRuleForm"/>
     /// runs the recurrent kernel here; the forms differ only in rounding (the contract compares each with float64).
     /// </summary>
     public void GatedDeltaNet(GatedDeltaNetArgs a, SequenceBatch batch)

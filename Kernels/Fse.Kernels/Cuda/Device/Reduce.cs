@@ -22,16 +22,6 @@ public static class Reduce
         return v;
     }
 
-    public static int WarpMax(int v)
-    {
-        for (int o = Warp.WarpSize / 2; o > 0; o >>= 1)
-        {
-            int u = Warp.ShuffleXor(v, o);
-            v = u > v ? u : v;
-        }
-        return v;
-    }
-
     /// <summary>Exclusive prefix sum over the warp in lane order; <paramref name="total"/> gets the warp's sum.</summary>
     public static int WarpExclusiveScan(int v, out int total)
     {
