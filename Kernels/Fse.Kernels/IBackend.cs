@@ -53,6 +53,13 @@ public interface IBackend : IDisposable
     /// <summary>output[t] = table[ids[t]]. ids I32 [T], table [V, H], output F32 [T, H].</summary>
     void Embedding(Tensor ids, Tensor table, Tensor output);
 
+    /// <summary>
+    /// Greedy decoding's choice for each row of x F32 [rows, n]: the index of the row's largest value, the lowest among
+    /// equals, skipping NaNs (a row whose first value is NaN, or whose values all are, gives 0: the host scan
+    /// <c>x[i] &gt; x[best]</c> from best = 0 does the same), written to output F32 [rows] as a float (exact: n ≤ 2^24).
+    /// </summary>
+    void ArgMax(Tensor x, Tensor output);
+
     /// <summary>Row-wise RMSNorm over the last dimension: <c>x/rms(x)·w</c>, or <c>·(1+w)</c> when <paramref name="unitOffset"/>.</summary>
     void RmsNorm(Tensor x, Tensor weight, Tensor output, float eps, bool unitOffset);
 

@@ -104,6 +104,34 @@ public abstract partial class BackendContract
     }
 
     [Theory]
+    [InlineData(3, 4099)]
+    [InlineData(2, 4100)]
+    [InlineData(1, 7)]
+    public void ArgMaxIsTheHostScansChoice(int rows, int n)
+    {
+        using var b = CreateBackend();
+        var rng = new Random(n);
+        var x = Random(rng, rows * n, 4f);
+        // Ties (the lower index wins), NaNs (never chosen, but a row starting with NaN gives 0) and -inf.
+        if (n > 100) x[n - 3] = x[n / 2] = 50f;
+        if (rows > 1) { x[n] = float.NaN; x[n + 5] = 99f; }
+        if (rows > 2) { x[2 * n + 1] = float.NaN; x[2 * n + n - 1] = float.PositiveInfinity; }
+        if (rows == 1) { x[0] = float.NegativeInfinity; x[3] = float.NaN; }
+        using var xt = b.Upload(x, rows, n);
+        using var o = b.Allocate(DType.F32, rows);
+        b.ArgMax(xt, o);
+        var want = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            int best = 0;
+            for (int i = 1; i < n; i++)
+                if (x[r * n + i] > x[r * n + best]) best = i;
+            want[r] = best;
+        }
+        Assert.Equal(want, Download(b, o));
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void RmsNormPlainAndZeroCentred(bool unitOffset)

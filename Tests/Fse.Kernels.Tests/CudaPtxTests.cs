@@ -49,6 +49,7 @@ public sealed class CudaPtxTests
     [InlineData("MoeKernels.GateUpTwoRows<Bf16Weights>")]
     [InlineData("MoeKernels.GateUpDirect<Bf16Weights>")]
     [InlineData("MoeKernels.DownCombineDirect<Bf16Weights>")]
+    [InlineData("SamplingKernels.ArgMax")]
     public void WeightStreamingKernelsUse128BitLoadsAndShuffles(string kernel)
     {
         var code = Ptx.Value[kernel];

@@ -57,6 +57,7 @@ public sealed class BorrowedBackend(IBackend inner) : IBackend
     public void Synchronize() => inner.Synchronize();
     public ExpertSet CreateExpertSet(IReadOnlyList<ExpertSlot> slots) => inner.CreateExpertSet(slots);
     public void Embedding(Tensor ids, Tensor table, Tensor output) => inner.Embedding(ids, table, output);
+    public void ArgMax(Tensor x, Tensor output) => inner.ArgMax(x, output);
     public void RmsNorm(Tensor x, Tensor weight, Tensor output, float eps, bool unitOffset) => inner.RmsNorm(x, weight, output, eps, unitOffset);
     public void Add(Tensor a, Tensor b, Tensor output) => inner.Add(a, b, output);
     public void AddRmsNorm(Tensor residual, Tensor delta, Tensor weight, Tensor output, float eps, bool unitOffset) => inner.AddRmsNorm(residual, delta, weight, output, eps, unitOffset);

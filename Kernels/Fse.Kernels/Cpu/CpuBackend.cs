@@ -91,6 +91,21 @@ public sealed unsafe partial class CpuBackend : IBackend
         }
     }
 
+    public void ArgMax(Tensor x, Tensor output)
+    {
+        int n = ArgMaxShapes.Check(x, output);
+        var values = C(x).F32;
+        var o = C(output).F32;
+        for (int r = 0; r < o.Length; r++)
+        {
+            var row = values.Slice(r * n, n);
+            int best = 0;
+            for (int i = 1; i < n; i++)
+                if (row[i] > row[best]) best = i;
+            o[r] = best;
+        }
+    }
+
     public void Add(Tensor a, Tensor b, Tensor output)
     {
         if (a.ElementCount != b.ElementCount || a.ElementCount != output.ElementCount) throw Shapes("Add", a, b, output);

@@ -295,6 +295,15 @@ public sealed unsafe partial class CudaBackend : IBackend
         _k.AddRmsNorm(WideRows(rows, d), r, dl, w, o, d, eps, unitOffset ? 1 : 0);
     }
 
+    public void ArgMax(Tensor x, Tensor output)
+    {
+        int n = ArgMaxShapes.Check(x, output), rows = checked((int)output.ElementCount);
+        if (rows == 0) return;
+        var xs = T(x);
+        int vector = n % 4 == 0 && xs.Aligned16 ? 1 : 0;
+        _k.ArgMax(new KernelConfig(rows, _acc.MaxNumThreadsPerGroup), xs.F32, xs.Vec, T(output).F32, n, vector);
+    }
+
     public void Add(Tensor a, Tensor b, Tensor output)
     {
         if (a.ElementCount != b.ElementCount || a.ElementCount != output.ElementCount) throw Shapes("Add", a, b, output);

@@ -27,6 +27,7 @@ internal sealed class KernelSet
     {
         _acc = accelerator;
         Add = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.Add);
+        ArgMax = L<ArrayView<float>, ArrayView<U4>, ArrayView<float>, int, int>(SamplingKernels.ArgMax);
         SiluMul = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.SiluMul);
         SigmoidMul = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.SigmoidMul);
         SigmoidScaleAdd = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(ElementwiseKernels.SigmoidScaleAdd);
@@ -77,6 +78,7 @@ internal sealed class KernelSet
     public IReadOnlyList<MethodInfo> Methods => _methods;
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> Add { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<U4>, ArrayView<float>, int, int> ArgMax { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> SiluMul { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> SigmoidMul { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> SigmoidScaleAdd { get; }

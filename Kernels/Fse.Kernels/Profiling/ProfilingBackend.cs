@@ -117,6 +117,8 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend, IStepGraphs
 
     public void Rope(Tensor x, SequenceBatch batch, int rotaryDim, float theta) => Time("Rope", () => inner.Rope(x, batch, rotaryDim, theta));
 
+    public void ArgMax(Tensor x, Tensor output) => Time("ArgMax", () => inner.ArgMax(x, output));
+
     public void NormRopeQueryKey(Tensor q, Tensor k, Tensor? queryNorm, Tensor? keyNorm, float eps, bool unitOffset, SequenceBatch batch, int rotaryDim, float theta) =>
         Time("NormRopeQueryKey", () => inner.NormRopeQueryKey(q, k, queryNorm, keyNorm, eps, unitOffset, batch, rotaryDim, theta));
 

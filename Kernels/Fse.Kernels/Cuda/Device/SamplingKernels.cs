@@ -1,0 +1,64 @@
+using ILGPU;
+
+namespace Fse.Kernels.Cuda.Device;
+
+/// <summary>Token choice on the device, so a greedy decode step returns one index per row instead of a row of logits.</summary>
+public static class SamplingKernels
+{
+    /// <summary>Chunks (four floats) a thread of <see cref="ArgMax"/> loads before it compares: one wait on L2 per four.</summary>
+    private const int InFlight = 4;
+
+    /// <summary>
+    /// One group per row of <paramref name="width"/> values: the index of the largest, the lowest among equals, NaNs
+    /// skipped; 0 when the row starts with NaN or holds nothing else (as the host scan from index 0 decides). With
+    /// <paramref name="vector"/>, 128-bit loads, <see cref="InFlight"/> of them issued before any is used (every thread
+    /// loads a valid chunk, the clamped ones compare as later duplicates and never win).
+    /// </summary>
+    public static void ArgMax(ArrayView<float> x, ArrayView<U4> xv, ArrayView<float> output, int width, int vector)
+    {
+        var values = SharedMemory.Allocate<float>(32);
+        var indices = SharedMemory.Allocate<int>(32);
+        long b = (long)Grid.IdxX * width;
+        float bv = float.NegativeInfinity;
+        int bi = int.MaxValue;
+        if (vector != 0)
+        {
+            int chunks = width / 4, step = Group.DimX;
+            long c0 = b / 4;
+            for (int c = Group.IdxX; c < chunks; c += InFlight * step)
+            {
+                int c1 = c + step < chunks ? c + step : c, c2 = c + 2 * step < chunks ? c + 2 * step : c, c3 = c + 3 * step < chunks ? c + 3 * step : c;
+                U4 u0 = xv[c0 + c], u1 = xv[c0 + c1], u2 = xv[c0 + c2], u3 = xv[c0 + c3];
+                Consider(u0, 4 * c, ref bv, ref bi);
+                Consider(u1, 4 * c1, ref bv, ref bi);
+                Consider(u2, 4 * c2, ref bv, ref bi);
+                Consider(u3, 4 * c3, ref bv, ref bi);
+            }
+        }
+        else
+        {
+            for (int i = Group.IdxX; i < width; i += Group.DimX) Consider(x[b + i], i, ref bv, ref bi);
+        }
+        Reduce.GroupArgMax(ref bv, ref bi, values, indices);
+        if (Group.IdxX != 0) return;
+        float first = x[b];
+        output[Grid.IdxX] = float.IsNaN(first) || bi == int.MaxValue ? 0f : bi;
+    }
+
+    private static void Consider(U4 u, int i, ref float bv, ref int bi)
+    {
+        Consider(Interop.IntAsFloat(u.X), i, ref bv, ref bi);
+        Consider(Interop.IntAsFloat(u.Y), i + 1, ref bv, ref bi);
+        Consider(Interop.IntAsFloat(u.Z), i + 2, ref bv, ref bi);
+        Consider(Interop.IntAsFloat(u.W), i + 3, ref bv, ref bi);
+    }
+
+    private static void Consider(float v, int i, ref float bv, ref int bi)
+    {
+        if (Reduce.Before(v, i, bv, bi))
+        {
+            bv = v;
+            bi = i;
+        }
+    }
+}
