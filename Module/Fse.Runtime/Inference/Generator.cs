@@ -39,21 +39,33 @@ public sealed class Generator(CausalLm model, int blockSize = 16)
         var sampler = new Sampler(sampling);
         int v = model.Config.VocabSize, total = prompt.Length + maxTokens, blocks = (total + blockSize - 1) / blockSize;
         using var state = new ModelState(model.Config, model.Backend, blocks, blockSize, 1);
-        var logits = new float[v];
+        var logits = sampler.IsGreedy ? [] : new float[v];
+        var chosen = new int[1];
+        // Greedy generation takes each token's arg-max on the device; sampling downloads the row of logits.
+        int Step(int[] ids, int start)
+        {
+            var batch = SequenceBatch.Single(start, ids.Length, blockSize, blocks);
+            if (sampler.IsGreedy)
+            {
+                model.ForwardGreedy(ids, batch, state, [ids.Length - 1], chosen);
+                return chosen[0];
+            }
+            model.Forward(ids, batch, state, [ids.Length - 1], logits);
+            return sampler.Next(logits);
+        }
         var output = new List<int>(maxTokens);
         var clock = Stopwatch.StartNew();
-        model.Forward(prompt, SequenceBatch.Single(0, prompt.Length, blockSize, blocks), state, [prompt.Length - 1], logits);
+        int next = Step(prompt, 0);
         var prefill = clock.Elapsed;
         string finish = "length";
         while (true)
         {
-            int next = sampler.Next(logits);
             output.Add(next);
             onToken?.Invoke(next);
             if (stopTokenIds.Contains(next)) { finish = "stop"; break; }
             if (output.Count == maxTokens) break;
             cancellationToken.ThrowIfCancellationRequested();
-            model.Forward([next], SequenceBatch.Single(prompt.Length + output.Count - 1, 1, blockSize, blocks), state, [0], logits);
+            next = Step([next], prompt.Length + output.Count - 1);
         }
         return new GenerationResult(prompt, [.. output], finish, prefill, clock.Elapsed - prefill);
     }

@@ -13,6 +13,9 @@ public sealed class Sampler
         _rng = p.Seed is { } s ? new Random(unchecked((int)(s ^ (s >> 32)))) : new Random();
     }
 
+    /// <summary>Whether <see cref="Next"/> is the arg-max (temperature 0), which the device can take itself (<see cref="Models.CausalLm.ForwardGreedy"/>).</summary>
+    public bool IsGreedy => _p.Temperature == 0;
+
     public int Next(ReadOnlySpan<float> logits)
     {
         if (_p.Temperature == 0) return ArgMax(logits);

@@ -70,9 +70,29 @@ public sealed class CausalLm : IDisposable
     /// </summary>
     public void Forward(ReadOnlySpan<int> tokenIds, SequenceBatch batch, ModelState state, ReadOnlySpan<int> logitRows, Span<float> logits, IRoutingObserver? observer = null)
     {
-        int t = batch.TokenCount, v = Config.VocabSize;
-        if (tokenIds.Length != t) throw new ArgumentException($"{tokenIds.Length} token ids for a batch of {t} tokens.", nameof(tokenIds));
+        int v = Config.VocabSize;
         if (logits.Length < (long)logitRows.Length * v) throw new ArgumentException("The logits buffer is too small.", nameof(logits));
+        Run(tokenIds, batch, state, logitRows, greedy: false, logits, observer);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> ending in greedy decoding's choice on the device (<see cref="IBackend.ArgMax"/> of each
+    /// requested row's logits, the lower id on ties, as <see cref="Inference.Sampler.ArgMax"/>): <paramref name="nextTokens"/>
+    /// gets one token id per row and no logits leave the device. A vocabulary row of logits is 0.6 MB to download per
+    /// sequence and step; an id is 4 bytes.
+    /// </summary>
+    public void ForwardGreedy(ReadOnlySpan<int> tokenIds, SequenceBatch batch, ModelState state, ReadOnlySpan<int> logitRows, Span<int> nextTokens)
+    {
+        if (nextTokens.Length < logitRows.Length) throw new ArgumentException("The token buffer is too small.", nameof(nextTokens));
+        Span<float> chosen = logitRows.Length <= 256 ? stackalloc float[logitRows.Length] : new float[logitRows.Length];
+        Run(tokenIds, batch, state, logitRows, greedy: true, chosen, null);
+        for (int i = 0; i < chosen.Length; i++) nextTokens[i] = (int)chosen[i];
+    }
+
+    private void Run(ReadOnlySpan<int> tokenIds, SequenceBatch batch, ModelState state, ReadOnlySpan<int> logitRows, bool greedy, Span<float> output, IRoutingObserver? observer)
+    {
+        int t = batch.TokenCount, v = Config.VocabSize, columns = greedy ? 1 : v;
+        if (tokenIds.Length != t) throw new ArgumentException($"{tokenIds.Length} token ids for a batch of {t} tokens.", nameof(tokenIds));
         for (int i = 0; i < t; i++)
             if ((uint)tokenIds[i] >= (uint)v)
                 throw new CheckpointException(CheckpointErrorKind.TokenOutOfRange, Location,
@@ -82,13 +102,16 @@ public sealed class CausalLm : IDisposable
 
         // A backend with step graphs may record this step once and replay it for later steps of its shape (decode).
         if (Backend is IStepGraphs graphs && observer is null)
-            graphs.RunStep((this, state), tokenIds, logitRows, v, batch, (ids, rows, output) => Step(ids, rows, output, batch, state, null), logits);
+            graphs.RunStep((this, state), tokenIds, logitRows, columns, batch, (ids, rows, o) => Step(ids, rows, o, greedy, batch, state, null), output);
         else
-            EagerStep.Run(Backend, tokenIds, logitRows, v, (ids, rows, output) => Step(ids, rows, output, batch, state, observer), logits);
+            EagerStep.Run(Backend, tokenIds, logitRows, columns, (ids, rows, o) => Step(ids, rows, o, greedy, batch, state, observer), output);
     }
 
-    /// <summary>The device part of a step: token ids in, logits of the picked rows out (nothing when there are none).</summary>
-    private void Step(Tensor ids, Tensor rows, Tensor output, SequenceBatch batch, ModelState state, IRoutingObserver? observer)
+    /// <summary>
+    /// The device part of a step: token ids in, the picked rows' logits out, or with <paramref name="greedy"/> their
+    /// arg-max ids (nothing when there are no rows).
+    /// </summary>
+    private void Step(Tensor ids, Tensor rows, Tensor output, bool greedy, SequenceBatch batch, ModelState state, IRoutingObserver? observer)
     {
         int t = batch.TokenCount, h = Config.HiddenSize;
         using var s = new Scratch(Backend);
@@ -102,7 +125,14 @@ public sealed class CausalLm : IDisposable
         var picked = s.F32(n, h);
         Backend.Embedding(rows, x, picked);
         Backend.RmsNorm(picked, _norm, picked, (float)Config.RmsNormEps, Config.ZeroCenteredNorm);
-        Backend.MatMul(picked, _lmHead, null, output);
+        if (!greedy)
+        {
+            Backend.MatMul(picked, _lmHead, null, output);
+            return;
+        }
+        var logits = s.F32(n, Config.VocabSize);
+        Backend.MatMul(picked, _lmHead, null, logits);
+        Backend.ArgMax(logits, output);
     }
 
     public void Dispose()

@@ -266,12 +266,16 @@ public sealed class InferenceEngine : IDisposable
         seqStart[seqs] = t;
 
         int vocab = Config.VocabSize;
-        long need = (long)rows.Count * vocab;
+        // When every row only picks a greedy token without logprobs, the device takes the arg-max and returns ids.
+        bool greedy = rowUse.TrueForAll(u => u.Sample && chunks[u.Chunk].Sequence is { Sampler.IsGreedy: true, Request.Logprobs: null });
+        long need = greedy ? 0 : (long)rows.Count * vocab;
         if (_logits.Length < need) _logits = new float[need];
+        var chosen = greedy ? new int[rows.Count] : [];
         try
         {
             var batch = new SequenceBatch(seqStart, positions, table, maxBlocks, Options.BlockSize, slots, reset);
-            _model.Forward(ids, batch, _state, rows.ToArray(), _logits);
+            if (greedy) _model.ForwardGreedy(ids, batch, _state, rows.ToArray(), chosen);
+            else _model.Forward(ids, batch, _state, rows.ToArray(), _logits);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -288,6 +292,11 @@ public sealed class InferenceEngine : IDisposable
         {
             var (i, q, sample) = rowUse[r];
             var s = chunks[i].Sequence;
+            if (greedy)
+            {
+                sampled[i] = (chosen[r], null);
+                continue;
+            }
             var row = _logits.AsSpan(r * vocab, vocab);
             if (!sample)
             {

@@ -1,5 +1,7 @@
 using Fse.Kernels;
 using Fse.Runtime.Checkpoints;
+using Fse.Runtime.Inference;
+using Fse.Runtime.Models;
 using static Fse.Runtime.Tests.Models.ModelHarness;
 
 namespace Fse.Runtime.Tests.Models;
@@ -23,6 +25,27 @@ public class CausalLmTests
             Assert.True(RelativeL2(chunked[i], prefill[i]) < 1e-5, $"{arch} position {i}: chunked prefill differs by {RelativeL2(chunked[i], prefill[i]):E2}");
         }
         Assert.Contains(prefill, row => row.Any(v => v != 0f));
+    }
+
+    [Theory]
+    [MemberData(nameof(TinyConfigs.Names), MemberType = typeof(TinyConfigs))]
+    public void GreedyStepsPickTheArgMaxOfTheLogitsOnTheDevice(string arch)
+    {
+        var c = TinyConfigs.ByName(arch);
+        using var source = new RandomCheckpoint(c, seed: 31);
+        using var model = Load(c, source, FseMode.On);
+        // Two sequences of 5 and 3 tokens in one step, logits wanted at three rows; the same step twice on fresh states.
+        var tokens = RandomTokens(8, c.VocabSize, seed: 6);
+        int[] rows = [4, 1, 7];
+        SequenceBatch Batch() => new([0, 5, 8], [0, 1, 2, 3, 4, 0, 1, 2], [0, 1, 2, 3], 2, BlockSize, [0, 1], [true, true]);
+        var logits = new float[rows.Length * c.VocabSize];
+        var chosen = new int[rows.Length];
+        using (var state = new ModelState(c, model.Backend, 4, BlockSize, 2)) model.Forward(tokens, Batch(), state, rows, logits);
+        using (var state = new ModelState(c, model.Backend, 4, BlockSize, 2)) model.ForwardGreedy(tokens, Batch(), state, rows, chosen);
+        var want = Split(logits, c.VocabSize).Select(r => Sampler.ArgMax(r)).ToArray();
+        Assert.Equal(want, chosen);
+        using (var state = new ModelState(c, model.Backend, 4, BlockSize, 2))
+            Assert.Throws<ArgumentException>(() => { model.ForwardGreedy(tokens, Batch(), state, rows, new int[2]); });
     }
 
     [Theory]
