@@ -50,6 +50,7 @@ public sealed class CudaPtxTests
     [InlineData("MoeKernels.GateUpDirect<Bf16Weights>")]
     [InlineData("MoeKernels.DownCombineDirect<Bf16Weights>")]
     [InlineData("SamplingKernels.ArgMax")]
+    [InlineData("MoeSingleTokenKernel.Down<Bf16Weights>")]
     public void WeightStreamingKernelsUse128BitLoadsAndShuffles(string kernel)
     {
         var code = Ptx.Value[kernel];

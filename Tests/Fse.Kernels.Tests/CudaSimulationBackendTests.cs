@@ -22,6 +22,7 @@ public sealed class CudaSimulationBackendTests(CudaSimulationFixture fixture) : 
         Assert.Contains("CPU accelerator", fixture.Backend.Description);
         Assert.Contains("tiled kernel", fixture.Backend.Description);
         Assert.False(fixture.Backend.HasCublas);
+        Assert.False(fixture.Backend.HasSingleTokenDown);   // 4-lane warps: the few-token down kernel runs instead
     }
 }
 

@@ -110,7 +110,10 @@ public sealed unsafe partial class CudaBackend
         if (!gemm && args.Vector != 0 && tokens <= Options.MoeDirectMaxTokens)
         {
             _k.MoeGateUpDirect[set.DType](new KernelConfig(checked(pairs * ((width + warps - 1) / warps)), _group), args);
-            _k.MoeDownCombineDirect[set.DType](new KernelConfig(checked(tokens * ((hidden + warps - 1) / warps)), _group), args);
+            if (tokens == 1 && UsesSingleTokenDown(set, perToken))
+                _k.MoeSingleTokenDown[set.DType](new KernelConfig((hidden + warps - 1) / warps, _group), args);
+            else
+                _k.MoeDownCombineDirect[set.DType](new KernelConfig(checked(tokens * ((hidden + warps - 1) / warps)), _group), args);
             return;
         }
         int alignGroup = Math.Min(256, _acc.MaxNumThreadsPerGroup);
@@ -132,6 +135,17 @@ public sealed unsafe partial class CudaBackend
         }
         _k.MoeCombine(Linear((long)tokens * hidden), args);
     }
+
+    /// <summary>
+    /// Whether a one-token down pass runs as <see cref="MoeSingleTokenKernel"/>: 32-lane warps, 16-bit weights, at most
+    /// 12 slots, rows of at most 512 intermediate values.
+    /// </summary>
+    private bool UsesSingleTokenDown(CudaExpertSet set, int perToken) =>
+        Options.MoeSingleTokenDown && HasSingleTokenDown && set.DType is DType.BF16 or DType.F16
+        && perToken <= MoeSingleTokenKernel.MaxSlots && set.Width / 8 <= MoeSingleTokenKernel.MaxChunks;
+
+    /// <summary>Whether this accelerator runs the single-token down kernel at all (it is written for 32-lane warps).</summary>
+    public bool HasSingleTokenDown => _acc.WarpSize == 32;
 
     /// <summary>Workspace of one chunk of tiles of the batched-GEMM expert path, at most (bytes).</summary>
     private const long GemmChunkBytes = 256L << 20;

@@ -97,12 +97,25 @@ public sealed unsafe partial class CudaBackend : IBackend
     }
 
     /// <summary>The same kernels on ILGPU's CPU accelerator (warp 4, groups of 16 threads): slow, for tests on tiny shapes.</summary>
-    public static CudaBackend CreateCpuSimulation()
+    public static CudaBackend CreateCpuSimulation() => CreateCpuSimulation(null);
+
+    /// <summary>
+    /// The kernels on ILGPU's CPU accelerator with 32-lane warps, <paramref name="warpsPerGroup"/> warps per group and
+    /// <paramref name="parallelGroups"/> groups running at once (one thread per lane: for the kernels written for 32-lane
+    /// warps, such as <see cref="Device.MoeSingleTokenKernel"/>, on tiny shapes).
+    /// </summary>
+    public static CudaBackend CreateCpuSimulation32(int warpsPerGroup = 4, int parallelGroups = 2) =>
+        CreateCpuSimulation(new CPUDevice(32, warpsPerGroup, parallelGroups));
+
+    private static CudaBackend CreateCpuSimulation(CPUDevice? device)
     {
         var context = CreateContext(cuda: false);
         try
         {
-            return new CudaBackend(context, context.GetCPUDevice(0).CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel));
+            var accelerator = device is null
+                ? context.GetCPUDevice(0).CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel)
+                : device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel);
+            return new CudaBackend(context, accelerator);
         }
         catch
         {

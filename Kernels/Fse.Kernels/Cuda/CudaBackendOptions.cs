@@ -30,6 +30,12 @@ public sealed record CudaBackendOptions
     public int MoeDirectMaxTokens { get; init; } = 4;
 
     /// <summary>
+    /// Whether the down pass of a one-token expert pass (a batch-1 decode step) loads every slot's row at once
+    /// (<see cref="Device.MoeSingleTokenKernel"/>) where its shape allows, instead of four slots per round.
+    /// </summary>
+    public bool MoeSingleTokenDown { get; init; } = true;
+
+    /// <summary>
     /// From this many tokens on, BF16 grouped experts run as batched cuBLAS GEMMs over tiles of pairs of one expert
     /// (when cuBLAS is loaded; <see cref="MoeGemmTileRows"/>); below it, the GEMV-style expert kernels that read each expert once per 4 pairs.
     /// </summary>

@@ -17,6 +17,17 @@ internal readonly record struct ByWeight<T>(T F32, T F16, T Bf16)
     };
 }
 
+/// <summary>Two instantiations of a kernel for the 16-bit weight dtypes.</summary>
+internal readonly record struct ByHalfWeight<T>(T F16, T Bf16)
+{
+    public T this[DType dtype] => dtype switch
+    {
+        DType.F16 => F16,
+        DType.BF16 => Bf16,
+        _ => throw new ArgumentException($"This kernel takes F16 or BF16 weights, not {dtype}."),
+    };
+}
+
 /// <summary>Every kernel of the backend, compiled for its accelerator when the backend is made (never on the request path).</summary>
 internal sealed class KernelSet
 {
@@ -67,6 +78,7 @@ internal sealed class KernelSet
         MoeGateUpDirect = new(L<MoeArgs>(MoeKernels.GateUpDirect<F32Weights>), L<MoeArgs>(MoeKernels.GateUpDirect<F16Weights>), L<MoeArgs>(MoeKernels.GateUpDirect<Bf16Weights>));
         MoeDownCombineDirect = new(L<MoeArgs>(MoeKernels.DownCombineDirect<F32Weights>), L<MoeArgs>(MoeKernels.DownCombineDirect<F16Weights>), L<MoeArgs>(MoeKernels.DownCombineDirect<Bf16Weights>));
         MoeCombine = L<MoeArgs>(MoeKernels.Combine);
+        MoeSingleTokenDown = new(L<MoeArgs>(MoeSingleTokenKernel.Down<F16Weights>), L<MoeArgs>(MoeSingleTokenKernel.Down<Bf16Weights>));
         MoeGemmPointers = L<MoeGemmArgs>(MoeGemmKernels.Pointers);
         MoeGatherSplit = L<MoeGemmArgs>(MoeGemmKernels.GatherSplit);
         MoeSiluSplit = L<MoeGemmArgs>(MoeGemmKernels.SiluSplit);
@@ -114,6 +126,9 @@ internal sealed class KernelSet
     public ByWeight<Action<KernelConfig, MoeArgs>> MoeGateUpTwoRows { get; }
     public ByWeight<Action<KernelConfig, MoeArgs>> MoeGateUpDirect { get; }
     public ByWeight<Action<KernelConfig, MoeArgs>> MoeDownCombineDirect { get; }
+
+    /// <summary>The down pass of a single token with every slot's row loaded at once (16-bit weights only).</summary>
+    public ByHalfWeight<Action<KernelConfig, MoeArgs>> MoeSingleTokenDown { get; }
     public Action<KernelConfig, MoeArgs> MoeCombine { get; }
     public Action<KernelConfig, MoeGemmArgs> MoeGemmPointers { get; }
     public Action<KernelConfig, MoeGemmArgs> MoeGatherSplit { get; }

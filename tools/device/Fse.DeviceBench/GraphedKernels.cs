@@ -64,14 +64,21 @@ internal static class GraphedKernels
             cuda.Upload([.. Enumerable.Range(0, experts).OrderBy(_ => rng.Next()).Take(topK), experts], 1, topK + 1)).ToList();
         using var w = cuda.Upload(HostWeights.Floats(topK + 1, seed: 78), 1, topK + 1);
         long bytes = 3L * inter * h * 2 * (topK + 1);
+        var saved = cuda.Options;
         try
         {
-            double us = Measure.GraphMicros(cuda, i => cuda.MoeExperts(x, ids[i], w, set, o), calls: calls);
-            double tbs = bytes / us / 1e6;
-            rows.Add(new Row("graphed kernels", "MoeExperts E=512 k=10 +1 shared, T=1", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%)", "-"));
+            foreach (bool single in new[] { false, true })
+            {
+                cuda.Options = saved with { MoeSingleTokenDown = single };
+                double us = Measure.GraphMicros(cuda, i => cuda.MoeExperts(x, ids[i], w, set, o), calls: calls);
+                double tbs = bytes / us / 1e6;
+                string how = single ? "down pass loading every slot at once" : "down pass four slots a round";
+                rows.Add(new Row("graphed kernels", $"MoeExperts E=512 k=10 +1 shared, T=1, {how}", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%)", "-"));
+            }
         }
         finally
         {
+            cuda.Options = saved;
             foreach (var id in ids) id.Dispose();
         }
     }

@@ -68,6 +68,16 @@ if (mode is "model" or "parity" or "profile" or "graphs")
         return 2;
     }
     Func<Fse.Kernels.IBackend> device = plainCpu ? () => new CpuBackend() : simulate ? CudaBackend.CreateCpuSimulation : () => CudaBackend.CreateCuda();
+    if (args.Contains("--no-single-token-down") && !plainCpu)
+    {
+        var make = device;
+        device = () =>
+        {
+            var b = (CudaBackend)make();
+            b.Options = b.Options with { MoeSingleTokenDown = false };
+            return b;
+        };
+    }
     string report;
     int failures = 0;
     if (mode == "parity")

@@ -118,13 +118,21 @@ public struct F32Weights : IWeightFormat
     public readonly F8 Chunk(ArrayView<U4> w, long chunk) => F8.Floats(w, 2 * chunk);
 }
 
-public struct Bf16Weights : IWeightFormat
+/// <summary>A 16-bit weight dtype, whose 8-element chunk is one 128-bit load: the raw load and its widening can be apart.</summary>
+public interface IHalfWeights : IWeightFormat
+{
+    /// <summary>The 8 weights of a raw 16-byte chunk, widened to F32.</summary>
+    F8 Chunk(U4 raw);
+}
+
+public struct Bf16Weights : IHalfWeights
 {
     public readonly float Scalar(ArrayView<byte> w, long index) => Interop.IntAsFloat((uint)w.Cast<ushort>()[index] << 16);
 
-    public readonly F8 Chunk(ArrayView<U4> w, long chunk)
+    public readonly F8 Chunk(ArrayView<U4> w, long chunk) => Chunk(w[chunk]);
+
+    public readonly F8 Chunk(U4 p)
     {
-        U4 p = w[chunk];
         return new F8
         {
             A = Interop.IntAsFloat(p.X << 16), B = Interop.IntAsFloat(p.X & 0xFFFF0000u),
@@ -135,13 +143,14 @@ public struct Bf16Weights : IWeightFormat
     }
 }
 
-public struct F16Weights : IWeightFormat
+public struct F16Weights : IHalfWeights
 {
     public readonly float Scalar(ArrayView<byte> w, long index) => Widen(w.Cast<ushort>()[index]);
 
-    public readonly F8 Chunk(ArrayView<U4> w, long chunk)
+    public readonly F8 Chunk(ArrayView<U4> w, long chunk) => Chunk(w[chunk]);
+
+    public readonly F8 Chunk(U4 p)
     {
-        U4 p = w[chunk];
         return new F8
         {
             A = Widen(p.X & 0xFFFF), B = Widen(p.X >> 16), C = Widen(p.Y & 0xFFFF), D = Widen(p.Y >> 16),
