@@ -5,8 +5,9 @@
 # .gpu/cuda. Runs the backend contract against the real CUDA backend (default paths, every MatMul through cuBLAS, every
 # MatMul through the tiled kernel), then the kernel micro-benchmarks, and prints a short table last (also written to
 # $OUT/devicebench.md when OUT is set), then replays decode steps from step graphs against eager steps ($OUT/graphs.md)
-# and times a batch-1 step's weight-streaming kernels inside replayed graphs ($OUT/graphed/devicebench.md).
-# Exit code 0 only when every contract case, every benchmark check and the graph check passed.
+# and times a batch-1 step's weight-streaming kernels inside replayed graphs ($OUT/graphed/devicebench.md), and last
+# compares CUDA logits and greedy output with the CPU backend's on every HF fixture ($OUT/parity/parity.md).
+# Exit code 0 only when every contract case, every benchmark check, the graph check and every fixture passed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${DEVICEBENCH_DIR:-}
@@ -31,4 +32,8 @@ graphs=${PIPESTATUS[0]}
 dotnet "$dir/Fse.DeviceBench.dll" graphed --out "$out/graphed" 2>&1 | tee "$out/graphed.log"
 graphed=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] && rc=$graphed
+# GPU parity on the HF transformers fixtures: relative L2 of the logits against the CPU backend, greedy tokens identical.
+dotnet "$dir/Fse.DeviceBench.dll" parity --out "$out/parity" 2>&1 | tee "$out/parity.log"
+parity=${PIPESTATUS[0]}
+[ "$rc" -eq 0 ] && rc=$parity
 exit "$rc"
