@@ -93,17 +93,10 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void ArgMax(Tensor x, Tensor output)
     {
-        int n = ArgMaxShapes.Check(x, output);
+        int n = GreedyArgMax.Check(x, output);
         var values = C(x).F32;
         var o = C(output).F32;
-        for (int r = 0; r < o.Length; r++)
-        {
-            var row = values.Slice(r * n, n);
-            int best = 0;
-            for (int i = 1; i < n; i++)
-                if (row[i] > row[best]) best = i;
-            o[r] = best;
-        }
+        for (int r = 0; r < o.Length; r++) o[r] = GreedyArgMax.Of(values.Slice(r * n, n));
     }
 
     public void Add(Tensor a, Tensor b, Tensor output)

@@ -310,7 +310,7 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     public void ArgMax(Tensor x, Tensor output)
     {
-        int n = ArgMaxShapes.Check(x, output), rows = checked((int)output.ElementCount);
+        int n = GreedyArgMax.Check(x, output), rows = checked((int)output.ElementCount);
         if (rows == 0) return;
         var xs = T(x);
         int vector = n % 4 == 0 && xs.Aligned16 ? 1 : 0;

@@ -1,3 +1,5 @@
+using Fse.Kernels;
+
 namespace Fse.Runtime.Inference;
 
 /// <summary>Token choice and log probabilities over one row of logits (host side).</summary>
@@ -62,13 +64,7 @@ public sealed class Sampler
     }
 
     /// <summary>Index of the largest logit; the lower index among equals.</summary>
-    public static int ArgMax(ReadOnlySpan<float> logits)
-    {
-        int best = 0;
-        for (int i = 1; i < logits.Length; i++)
-            if (logits[i] > logits[best]) best = i;
-        return best;
-    }
+    public static int ArgMax(ReadOnlySpan<float> logits) => GreedyArgMax.Of(logits);
 
     /// <summary>log softmax of one logit row in double precision.</summary>
     public static double[] LogSoftmax(ReadOnlySpan<float> logits)
