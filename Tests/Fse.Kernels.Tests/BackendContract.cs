@@ -107,6 +107,8 @@ public abstract partial class BackendContract
     [InlineData(3, 4099)]
     [InlineData(2, 4100)]
     [InlineData(1, 7)]
+    [InlineData(2, 151936)]   // a Qwen vocabulary: on device backends in parts, then a pick among them
+    [InlineData(1, 151936)]   // ... with the largest value in the row's last element
     public void ArgMaxIsTheHostScansChoice(int rows, int n)
     {
         using var b = CreateBackend();
@@ -117,6 +119,7 @@ public abstract partial class BackendContract
         if (rows > 1) { x[n] = float.NaN; x[n + 5] = 99f; }
         if (rows > 2) { x[2 * n + 1] = float.NaN; x[2 * n + n - 1] = float.PositiveInfinity; }
         if (rows == 1) { x[0] = float.NegativeInfinity; x[3] = float.NaN; }
+        if (rows == 1 && n > 100) x[n - 1] = 60f;
         using var xt = b.Upload(x, rows, n);
         using var o = b.Allocate(DType.F32, rows);
         b.ArgMax(xt, o);

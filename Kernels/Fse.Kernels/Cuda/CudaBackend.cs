@@ -314,8 +314,26 @@ public sealed unsafe partial class CudaBackend : IBackend
         if (rows == 0) return;
         var xs = T(x);
         int vector = n % 4 == 0 && xs.Aligned16 ? 1 : 0;
-        _k.ArgMax(new KernelConfig(rows, _acc.MaxNumThreadsPerGroup), xs.F32, xs.Vec, T(output).F32, n, vector);
+        // A row that one group of ArgMaxGroup threads covers in one round of loads: one group per row. Wider rows go in
+        // parts of one round each, then a second launch picks among a row's parts.
+        int group = Math.Min(ArgMaxGroup, _acc.MaxNumThreadsPerGroup), parts = (int)Math.Min(MaxArgMaxParts, ((long)n + 16L * group - 1) / (16L * group));
+        if (parts <= 1 || !Options.ArgMaxInParts)
+        {
+            _k.ArgMax(new KernelConfig(rows, _acc.MaxNumThreadsPerGroup), xs.F32, xs.Vec, T(output).F32, n, vector);
+            return;
+        }
+        var partial = _ws.Get<int>(Scratch.ArgMaxParts, 2L * rows * parts);
+        var values = partial.SubView(0, (long)rows * parts).Cast<float>();
+        var indices = partial.SubView((long)rows * parts, (long)rows * parts);
+        _k.ArgMaxParts(new KernelConfig(checked(rows * parts), group), xs.F32, xs.Vec, values, indices, n, parts, vector);
+        _k.ArgMaxCombine(new KernelConfig(rows, Math.Min(ArgMaxGroup, _acc.MaxNumThreadsPerGroup)), xs.F32, values, indices, T(output).F32, n, parts);
     }
+
+    /// <summary>Threads per group of the arg-max kernels (four 16-byte loads each per round: 16 values a thread).</summary>
+    private const int ArgMaxGroup = 256;
+
+    /// <summary>Most parts a row's arg-max is cut into (the combining group's threads take them in turn).</summary>
+    private const int MaxArgMaxParts = 1024;
 
     public void Add(Tensor a, Tensor b, Tensor output)
     {

@@ -36,6 +36,12 @@ public sealed record CudaBackendOptions
     public bool MoeSingleTokenDown { get; init; } = true;
 
     /// <summary>
+    /// Whether <see cref="CudaBackend.ArgMax"/> cuts a row wider than one group's round of loads into parts (one group
+    /// each, then a launch that picks among them) instead of one group walking the whole row.
+    /// </summary>
+    public bool ArgMaxInParts { get; init; } = true;
+
+    /// <summary>
     /// From this many tokens on, BF16 grouped experts run as batched cuBLAS GEMMs over tiles of pairs of one expert
     /// (when cuBLAS is loaded; <see cref="MoeGemmTileRows"/>); below it, the GEMV-style expert kernels that read each expert once per 4 pairs.
     /// </summary>

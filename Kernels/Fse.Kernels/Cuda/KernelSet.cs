@@ -39,6 +39,8 @@ internal sealed class KernelSet
         _acc = accelerator;
         Add = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.Add);
         ArgMax = L<ArrayView<float>, ArrayView<U4>, ArrayView<float>, int, int>(SamplingKernels.ArgMax);
+        ArgMaxParts = L<ArrayView<float>, ArrayView<U4>, ArrayView<float>, ArrayView<int>, int, int, int>(SamplingKernels.ArgMaxParts);
+        ArgMaxCombine = L<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(SamplingKernels.ArgMaxCombine);
         SiluMul = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.SiluMul);
         SigmoidMul = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.SigmoidMul);
         SigmoidScaleAdd = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(ElementwiseKernels.SigmoidScaleAdd);
@@ -91,6 +93,8 @@ internal sealed class KernelSet
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> Add { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<U4>, ArrayView<float>, int, int> ArgMax { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<U4>, ArrayView<float>, ArrayView<int>, int, int, int> ArgMaxParts { get; }
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> ArgMaxCombine { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> SiluMul { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> SigmoidMul { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> SigmoidScaleAdd { get; }

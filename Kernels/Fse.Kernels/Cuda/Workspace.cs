@@ -20,6 +20,7 @@ internal enum Scratch
     MoeC2,
     MoePointers,
     AttentionScores,
+    ArgMaxParts,
 }
 
 /// <summary>

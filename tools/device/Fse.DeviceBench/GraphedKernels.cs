@@ -25,6 +25,7 @@ internal static class GraphedKernels
         foreach (var (n, k, what) in new[] { (2048, 4096, "output projection"), (513, 2048, "router + shared gate"), (9216, 2048, "attention q|k|v|gate"), (12352, 2048, "DeltaNet in_proj"), (151936, 2048, "lm head") })
             Gemv(cuda, rows, n, k, what, copyTbs);
         Experts(cuda, rows, copyTbs);
+        ArgMax(cuda, rows);
         return rows;
     }
 
@@ -80,6 +81,31 @@ internal static class GraphedKernels
         {
             cuda.Options = saved;
             foreach (var id in ids) id.Dispose();
+        }
+    }
+
+    /// <summary>Greedy choice over one and over four rows of a Qwen vocabulary, one group per row against rows in parts.</summary>
+    private static void ArgMax(CudaBackend cuda, List<Row> rows)
+    {
+        const int vocab = 151936;
+        var saved = cuda.Options;
+        try
+        {
+            foreach (int n in new[] { 1, 4 })
+            {
+                using var logits = cuda.Upload(HostWeights.Floats(n * vocab, seed: 11), n, vocab);
+                using var ids = cuda.Allocate(DType.F32, n);
+                foreach (bool parts in new[] { false, true })
+                {
+                    cuda.Options = saved with { ArgMaxInParts = parts };
+                    double us = Measure.GraphMicros(cuda, _ => cuda.ArgMax(logits, ids), calls: 20);
+                    rows.Add(new Row("graphed kernels", $"ArgMax {n}x{vocab}, {(parts ? "rows in parts, then a pick" : "one group per row")}", us, "per call", "-"));
+                }
+            }
+        }
+        finally
+        {
+            cuda.Options = saved;
         }
     }
 }

@@ -9,7 +9,8 @@ using Fse.Kernels.Cuda;
 // serve [--server DLL] [--model M] [--device D] [--isl ..] [--osl ..] [--concurrency ..] [--prompts-per-concurrency N] [--server-args "..."]:
 //   the FSE off/on serving sweep through fse-server started per mode;
 // profile [same options as model]: per-op times of a prefill and decode steps (FSE on), each op timed to completion;
-// model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on.
+// model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on
+// (--no-single-token-down, --no-argmax-parts: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile).
 // graphs [same options as model]: decode steps replayed from step graphs against eager steps (logits and step times).
 // graphed [--copy-tbps X]: the weight-streaming kernels of a batch-1 decode step and an almost empty kernel, timed inside replayed step graphs.
 // contract: the BackendContract against the CUDA backend in three MatMul configurations (default, every MatMul through
@@ -68,13 +69,18 @@ if (mode is "model" or "parity" or "profile" or "graphs")
         return 2;
     }
     Func<Fse.Kernels.IBackend> device = plainCpu ? () => new CpuBackend() : simulate ? CudaBackend.CreateCpuSimulation : () => CudaBackend.CreateCuda();
-    if (args.Contains("--no-single-token-down") && !plainCpu)
+    bool noSingleTokenDown = args.Contains("--no-single-token-down"), noArgMaxParts = args.Contains("--no-argmax-parts");
+    if ((noSingleTokenDown || noArgMaxParts) && !plainCpu)
     {
         var make = device;
         device = () =>
         {
             var b = (CudaBackend)make();
-            b.Options = b.Options with { MoeSingleTokenDown = false };
+            b.Options = b.Options with
+            {
+                MoeSingleTokenDown = b.Options.MoeSingleTokenDown && !noSingleTokenDown,
+                ArgMaxInParts = b.Options.ArgMaxInParts && !noArgMaxParts,
+            };
             return b;
         };
     }

@@ -45,6 +45,64 @@ public static class SamplingKernels
         output[Grid.IdxX] = float.IsNaN(first) || bi == int.MaxValue ? 0f : bi;
     }
 
+    /// <summary>
+    /// Wide rows: group g takes part g % <paramref name="parts"/> of row g / parts (a run of whole chunks, or of elements
+    /// without <paramref name="vector"/>) and writes its best (value, index) to <paramref name="partValues"/>,
+    /// <paramref name="partIndices"/>[g] (−∞ and int.MaxValue when the part holds no number); <see cref="ArgMaxCombine"/>
+    /// then picks among a row's parts. One group scanning a 151936-wide row waited on memory nine times in a row.
+    /// </summary>
+    public static void ArgMaxParts(ArrayView<float> x, ArrayView<U4> xv, ArrayView<float> partValues, ArrayView<int> partIndices, int width, int parts, int vector)
+    {
+        var values = SharedMemory.Allocate<float>(32);
+        var indices = SharedMemory.Allocate<int>(32);
+        int row = Grid.IdxX / parts, part = Grid.IdxX - row * parts, step = Group.DimX;
+        long b = (long)row * width;
+        float bv = float.NegativeInfinity;
+        int bi = int.MaxValue;
+        if (vector != 0)
+        {
+            int chunks = width / 4, per = (chunks + parts - 1) / parts, begin = part * per, end = begin + per < chunks ? begin + per : chunks;
+            long c0 = b / 4;
+            for (int c = begin + Group.IdxX; c < end; c += InFlight * step)
+            {
+                int c1 = c + step < end ? c + step : c, c2 = c + 2 * step < end ? c + 2 * step : c, c3 = c + 3 * step < end ? c + 3 * step : c;
+                U4 u0 = xv[c0 + c], u1 = xv[c0 + c1], u2 = xv[c0 + c2], u3 = xv[c0 + c3];
+                Consider(u0, 4 * c, ref bv, ref bi);
+                Consider(u1, 4 * c1, ref bv, ref bi);
+                Consider(u2, 4 * c2, ref bv, ref bi);
+                Consider(u3, 4 * c3, ref bv, ref bi);
+            }
+        }
+        else
+        {
+            int per = (width + parts - 1) / parts, begin = part * per, end = begin + per < width ? begin + per : width;
+            for (int i = begin + Group.IdxX; i < end; i += step) Consider(x[b + i], i, ref bv, ref bi);
+        }
+        Reduce.GroupArgMax(ref bv, ref bi, values, indices);
+        if (Group.IdxX != 0) return;
+        partValues[Grid.IdxX] = bv;
+        partIndices[Grid.IdxX] = bi;
+    }
+
+    /// <summary>Each row's choice among its <paramref name="parts"/> from <see cref="ArgMaxParts"/>, under the rules of <see cref="ArgMax"/>; one group per row.</summary>
+    public static void ArgMaxCombine(ArrayView<float> x, ArrayView<float> partValues, ArrayView<int> partIndices, ArrayView<float> output, int width, int parts)
+    {
+        var values = SharedMemory.Allocate<float>(32);
+        var indices = SharedMemory.Allocate<int>(32);
+        int row = Grid.IdxX;
+        float bv = float.NegativeInfinity;
+        int bi = int.MaxValue;
+        for (int p = Group.IdxX; p < parts; p += Group.DimX)
+        {
+            long at = (long)row * parts + p;
+            Consider(partValues[at], partIndices[at], ref bv, ref bi);
+        }
+        Reduce.GroupArgMax(ref bv, ref bi, values, indices);
+        if (Group.IdxX != 0) return;
+        float first = x[(long)row * width];
+        output[row] = float.IsNaN(first) || bi == int.MaxValue ? 0f : bi;
+    }
+
     private static void Consider(U4 u, int i, ref float bv, ref int bi)
     {
         Consider(Interop.IntAsFloat(u.X), i, ref bv, ref bi);
