@@ -273,21 +273,27 @@ public abstract partial class BackendContract
     }
 
     [Fact]
-    public void PagedAttentionEqualsDenseCausalAttentionAcrossScatteredBlocks()
+    public void PagedAttentionEqualsDenseCausalAttentionAcrossScatteredBlocks() =>
+        // Two sequences of 9 and 6 tokens; their blocks are interleaved in the cache; each is fed in two steps.
+        CheckPagedAttention(heads: 4, kvHeads: 2, hd: 8, bs: 4, maxBlocks: 4, lengths: [9, 6], table: [5, 1, 7, 3, 0, 6, 2, 4], split: [5, 2]);
+
+    [Theory]
+    [InlineData(16, 2, 16)]   // eight query heads per KV head (Qwen3-Next's grouping), one launch per KV head on device backends
+    [InlineData(6, 2, 12)]    // three per KV head: the grouped kernel pads the rest
+    public void PagedAttentionDecodesOverManyPartitionsOfGroupedHeads(int heads, int kvHeads, int hd) =>
+        // Prompts of 70 and 37 tokens, then one decode step each: contexts of 71 and 38 keys, more than one partition.
+        CheckPagedAttention(heads, kvHeads, hd, bs: 8, maxBlocks: 9, lengths: [71, 38], table: [.. Enumerable.Range(0, 18).Select(i => (i * 7) % 18)], split: [70, 37]);
+
+    private void CheckPagedAttention(int heads, int kvHeads, int hd, int bs, int maxBlocks, int[] lengths, int[] table, int[] split)
     {
         using var b = CreateBackend();
-        var rng = new Random(4);
-        int heads = 4, kvHeads = 2, hd = 8, bs = 4, maxBlocks = 4;
-        // Two sequences of 9 and 6 tokens; their blocks are interleaved in the cache; each is fed in two steps.
-        int[] lengths = [9, 6];
-        int[] table = [5, 1, 7, 3, 0, 6, 2, 4];
+        var rng = new Random(4 + heads + hd);
         var q = lengths.Select(n => Random(rng, n * heads * hd)).ToArray();
         var k = lengths.Select(n => Random(rng, n * kvHeads * hd)).ToArray();
         var v = lengths.Select(n => Random(rng, n * kvHeads * hd)).ToArray();
-        using var kc = b.Allocate(DType.F32, 8 * bs, kvHeads, hd);
-        using var vc = b.Allocate(DType.F32, 8 * bs, kvHeads, hd);
+        using var kc = b.Allocate(DType.F32, table.Length * bs, kvHeads, hd);
+        using var vc = b.Allocate(DType.F32, table.Length * bs, kvHeads, hd);
         var got = lengths.Select(n => new float[n * heads * hd]).ToArray();
-        int[] split = [5, 2];
         for (int step = 0; step < 2; step++)
         {
             var starts = new List<int> { 0 };

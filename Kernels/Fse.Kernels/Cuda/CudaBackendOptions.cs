@@ -75,6 +75,13 @@ public sealed record CudaBackendOptions
     /// </summary>
     public bool StepGraphs { get; init; } = true;
 
+    /// <summary>
+    /// Whether paged attention with 2–8 query heads per KV head (and 16-byte aligned rows) runs a group per KV head
+    /// (<see cref="Device.GroupedQueryAttention"/>: each cached key and value read once for all its query heads) instead
+    /// of a group per query head, when that makes at least two groups per multiprocessor.
+    /// </summary>
+    public bool AttentionByKvHead { get; init; } = true;
+
     /// <summary>Largest decode batch (tokens) recorded as a step graph.</summary>
     public int StepGraphMaxTokens { get; init; } = 64;
 

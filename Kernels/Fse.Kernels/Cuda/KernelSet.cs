@@ -63,6 +63,7 @@ internal sealed class KernelSet
         WriteKv = L<AttentionArgs>(AttentionKernels.WriteKv);
         Attend = L<AttentionArgs>(AttentionKernels.Attend);
         AttendCombine = L<AttentionArgs>(AttentionKernels.Combine);
+        AttendByKvHead = L<AttentionArgs>(GroupedQueryAttention.Attend);
         CausalSoftmax = L<ArrayView<float>, int, int, int>(AttentionKernels.CausalSoftmax);
         CausalConv = L<DeltaNetArgs>(DeltaNetKernels.CausalConv);
         CausalConvTokens = L<DeltaNetArgs>(DeltaNetKernels.CausalConvTokens);
@@ -114,6 +115,9 @@ internal sealed class KernelSet
     public Action<KernelConfig, AttentionArgs> WriteKv { get; }
     public Action<KernelConfig, AttentionArgs> Attend { get; }
     public Action<KernelConfig, AttentionArgs> AttendCombine { get; }
+
+    /// <summary>Decode attention with a group per KV head, each key and value read once for its query heads.</summary>
+    public Action<KernelConfig, AttentionArgs> AttendByKvHead { get; }
     public Action<KernelConfig, ArrayView<float>, int, int, int> CausalSoftmax { get; }
     public Action<KernelConfig, DeltaNetArgs> CausalConv { get; }
     public Action<KernelConfig, DeltaNetArgs> CausalConvTokens { get; }

@@ -10,7 +10,7 @@ using Fse.Kernels.Cuda;
 //   the FSE off/on serving sweep through fse-server started per mode;
 // profile [same options as model]: per-op times of a prefill and decode steps (FSE on), each op timed to completion;
 // model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on
-// (--no-single-token-down, --no-argmax-parts: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile).
+// (--no-single-token-down, --no-argmax-parts, --no-attention-by-kv-head: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile).
 // graphs [same options as model]: decode steps replayed from step graphs against eager steps (logits and step times).
 // graphed [--copy-tbps X]: the weight-streaming kernels of a batch-1 decode step and an almost empty kernel, timed inside replayed step graphs.
 // contract: the BackendContract against the CUDA backend in three MatMul configurations (default, every MatMul through
@@ -70,7 +70,8 @@ if (mode is "model" or "parity" or "profile" or "graphs")
     }
     Func<Fse.Kernels.IBackend> device = plainCpu ? () => new CpuBackend() : simulate ? CudaBackend.CreateCpuSimulation : () => CudaBackend.CreateCuda();
     bool noSingleTokenDown = args.Contains("--no-single-token-down"), noArgMaxParts = args.Contains("--no-argmax-parts");
-    if ((noSingleTokenDown || noArgMaxParts) && !plainCpu)
+    bool noKvHeadAttention = args.Contains("--no-attention-by-kv-head");
+    if ((noSingleTokenDown || noArgMaxParts || noKvHeadAttention) && !plainCpu)
     {
         var make = device;
         device = () =>
@@ -80,6 +81,7 @@ if (mode is "model" or "parity" or "profile" or "graphs")
             {
                 MoeSingleTokenDown = b.Options.MoeSingleTokenDown && !noSingleTokenDown,
                 ArgMaxInParts = b.Options.ArgMaxInParts && !noArgMaxParts,
+                AttentionByKvHead = b.Options.AttentionByKvHead && !noKvHeadAttention,
             };
             return b;
         };
