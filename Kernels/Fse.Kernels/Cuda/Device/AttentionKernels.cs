@@ -80,12 +80,7 @@ public static class AttentionKernels
         int warps = Group.DimX / ws, w = Warp.WarpIdx, lane = Warp.LaneIdx, tid = Group.IdxX, threads = Group.DimX;
         int job = Grid.IdxX / a.Partitions, part = Grid.IdxX - job * a.Partitions;
         int t = job / a.Heads, h = job - t * a.Heads;
-        int s = a.Batch.SeqOf[t];
-        if (a.HasDense != 0 && a.Dense[s] != 0) return;
-        int context = a.Batch.Positions[t] + 1;
-        int from = part * keysMax;
-        if (from >= context) return;
-        int n = from + keysMax < context ? keysMax : context - from;
+        if (!Partition(a, t, part, out int s, out int from, out int n)) return;
         var shared = SharedMemory.GetDynamic<float>();
         var q = shared.SubView(0, 4 * chunks);
         var scores = shared.SubView(4 * chunks, keysMax);
@@ -97,19 +92,7 @@ public static class AttentionKernels
         long rowLen = (long)a.KvHeads * hd, headOffset = (long)kvh * hd;
 
         for (int d = tid; d < 4 * chunks; d += threads) q[d] = d < hd ? a.Q[qb + d] : 0f;
-        int bs = a.Batch.BlockSize;
-        for (int i = tid; i < n; i += threads)
-        {
-            int p = from + i;
-            int slot = a.Batch.BlockTable[s * a.Batch.MaxBlocksPerSeq + p / bs] * bs + p % bs;
-            if ((uint)slot >= (uint)a.CacheSlots)
-            {
-                a.Status[Status.BadCacheSlot] = 1;
-                slot = -1;
-            }
-            slots[i] = slot;
-        }
-        Group.Barrier();
+        LoadSlots(a, slots, s, from, n);
 
         for (int i0 = w; i0 < n; i0 += ScoreKeys * warps)
         {
@@ -215,8 +198,45 @@ public static class AttentionKernels
         }
     }
 
+    /// <summary>
+    /// Token t's sequence <paramref name="s"/> and the keys from … from + n − 1 of partition <paramref name="part"/> of
+    /// its context; false when the dense path computes the token or the partition lies past its context.
+    /// </summary>
+    public static bool Partition(AttentionArgs a, int t, int part, out int s, out int from, out int n)
+    {
+        s = a.Batch.SeqOf[t];
+        from = part * a.PartitionKeys;
+        n = 0;
+        if (a.HasDense != 0 && a.Dense[s] != 0) return false;
+        int context = a.Batch.Positions[t] + 1;
+        if (from >= context) return false;
+        n = from + a.PartitionKeys < context ? a.PartitionKeys : context - from;
+        return true;
+    }
+
+    /// <summary>
+    /// The cache slots of keys from … from + n − 1 of sequence s into <paramref name="slots"/> by the group, through the
+    /// block table (−1 for a slot outside the cache, flagged); ends with a barrier.
+    /// </summary>
+    public static void LoadSlots(AttentionArgs a, ArrayView<int> slots, int s, int from, int n)
+    {
+        int bs = a.Batch.BlockSize;
+        for (int i = Group.IdxX; i < n; i += Group.DimX)
+        {
+            int p = from + i;
+            int slot = a.Batch.BlockTable[s * a.Batch.MaxBlocksPerSeq + p / bs] * bs + p % bs;
+            if ((uint)slot >= (uint)a.CacheSlots)
+            {
+                a.Status[Status.BadCacheSlot] = 1;
+                slot = -1;
+            }
+            slots[i] = slot;
+        }
+        Group.Barrier();
+    }
+
     /// <summary>Where key <paramref name="i"/>'s head row starts in the cache (floats), or −1 past the partition or for a bad slot.</summary>
-    private static long KeyRow(ArrayView<int> slots, int i, int n, long rowLen, long headOffset)
+    public static long KeyRow(ArrayView<int> slots, int i, int n, long rowLen, long headOffset)
     {
         if (i >= n) return -1;
         int slot = slots[i];

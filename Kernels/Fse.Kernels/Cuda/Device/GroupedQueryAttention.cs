@@ -41,12 +41,7 @@ public static class GroupedQueryAttention
         int heads = a.Heads / a.KvHeads;
         int job = Grid.IdxX / a.Partitions, part = Grid.IdxX - job * a.Partitions;
         int t = job / a.KvHeads, kvh = job - t * a.KvHeads;
-        int s = a.Batch.SeqOf[t];
-        if (a.HasDense != 0 && a.Dense[s] != 0) return;
-        int context = a.Batch.Positions[t] + 1;
-        int from = part * keysMax;
-        if (from >= context) return;
-        int n = from + keysMax < context ? keysMax : context - from;
+        if (!AttentionKernels.Partition(a, t, part, out int s, out int from, out int n)) return;
         int qStride = 4 * chunks;
         var shared = SharedMemory.GetDynamic<float>();
         var q = shared.SubView(0, MaxHeads * qStride);
@@ -61,24 +56,12 @@ public static class GroupedQueryAttention
             int g = d / qStride, e = d - g * qStride;
             q[d] = g < heads && e < hd ? a.Q[((long)t * a.Heads + firstHead + g) * hd + e] : 0f;
         }
-        int bs = a.Batch.BlockSize;
-        for (int i = tid; i < n; i += threads)
-        {
-            int p = from + i;
-            int slot = a.Batch.BlockTable[s * a.Batch.MaxBlocksPerSeq + p / bs] * bs + p % bs;
-            if ((uint)slot >= (uint)a.CacheSlots)
-            {
-                a.Status[Status.BadCacheSlot] = 1;
-                slot = -1;
-            }
-            slots[i] = slot;
-        }
-        Group.Barrier();
+        AttentionKernels.LoadSlots(a, slots, s, from, n);
 
         for (int i0 = w; i0 < n; i0 += ScoreKeys * warps)
         {
-            long b0 = Row(slots, i0, n, rowLen, headOffset), b1 = Row(slots, i0 + warps, n, rowLen, headOffset);
-            long b2 = Row(slots, i0 + 2 * warps, n, rowLen, headOffset), b3 = Row(slots, i0 + 3 * warps, n, rowLen, headOffset);
+            long b0 = AttentionKernels.KeyRow(slots, i0, n, rowLen, headOffset), b1 = AttentionKernels.KeyRow(slots, i0 + warps, n, rowLen, headOffset);
+            long b2 = AttentionKernels.KeyRow(slots, i0 + 2 * warps, n, rowLen, headOffset), b3 = AttentionKernels.KeyRow(slots, i0 + 3 * warps, n, rowLen, headOffset);
             Dots8 d0 = default, d1 = default, d2 = default, d3 = default;
             for (int c = lane; c < chunks; c += ws)
             {
@@ -134,8 +117,8 @@ public static class GroupedQueryAttention
             for (int i = sub; i < n; i += subsets * ValueKeys)
             {
                 int j1 = i + subsets, j2 = j1 + subsets, j3 = j2 + subsets;
-                F4 v0 = Chunk(a.Value4, Row(slots, i, n, rowLen, headOffset), c), v1 = Chunk(a.Value4, Row(slots, j1, n, rowLen, headOffset), c);
-                F4 v2 = Chunk(a.Value4, Row(slots, j2, n, rowLen, headOffset), c), v3 = Chunk(a.Value4, Row(slots, j3, n, rowLen, headOffset), c);
+                F4 v0 = Chunk(a.Value4, AttentionKernels.KeyRow(slots, i, n, rowLen, headOffset), c), v1 = Chunk(a.Value4, AttentionKernels.KeyRow(slots, j1, n, rowLen, headOffset), c);
+                F4 v2 = Chunk(a.Value4, AttentionKernels.KeyRow(slots, j2, n, rowLen, headOffset), c), v3 = Chunk(a.Value4, AttentionKernels.KeyRow(slots, j3, n, rowLen, headOffset), c);
                 acc.Add(probs, keysMax, i, n, v0);
                 acc.Add(probs, keysMax, j1, n, v1);
                 acc.Add(probs, keysMax, j2, n, v2);
@@ -179,14 +162,6 @@ public static class GroupedQueryAttention
     {
         X = Interop.FloatAsInt(v.X), Y = Interop.FloatAsInt(v.Y), Z = Interop.FloatAsInt(v.Z), W = Interop.FloatAsInt(v.W),
     };
-
-    /// <summary>Where key <paramref name="i"/>'s head row starts (floats), or −1 past the partition or for a bad slot.</summary>
-    private static long Row(ArrayView<int> slots, int i, int n, long rowLen, long headOffset)
-    {
-        if (i >= n) return -1;
-        int slot = slots[i];
-        return slot < 0 ? -1 : slot * rowLen + headOffset;
-    }
 
     /// <summary>Chunk c of the row at <paramref name="rowBase"/> (floats); zeros for a missing row.</summary>
     private static F4 Chunk(ArrayView<U4> cache, long rowBase, int c)

@@ -21,20 +21,7 @@ public static class SamplingKernels
         long b = (long)Grid.IdxX * width;
         float bv = float.NegativeInfinity;
         int bi = int.MaxValue;
-        if (vector != 0)
-        {
-            int chunks = width / 4, step = Group.DimX;
-            long c0 = b / 4;
-            for (int c = Group.IdxX; c < chunks; c += InFlight * step)
-            {
-                int c1 = c + step < chunks ? c + step : c, c2 = c + 2 * step < chunks ? c + 2 * step : c, c3 = c + 3 * step < chunks ? c + 3 * step : c;
-                U4 u0 = xv[c0 + c], u1 = xv[c0 + c1], u2 = xv[c0 + c2], u3 = xv[c0 + c3];
-                Consider(u0, 4 * c, ref bv, ref bi);
-                Consider(u1, 4 * c1, ref bv, ref bi);
-                Consider(u2, 4 * c2, ref bv, ref bi);
-                Consider(u3, 4 * c3, ref bv, ref bi);
-            }
-        }
+        if (vector != 0) ScanChunks(xv, b / 4, 0, width / 4, ref bv, ref bi);
         else
         {
             for (int i = Group.IdxX; i < width; i += Group.DimX) Consider(x[b + i], i, ref bv, ref bi);
@@ -55,28 +42,19 @@ public static class SamplingKernels
     {
         var values = SharedMemory.Allocate<float>(32);
         var indices = SharedMemory.Allocate<int>(32);
-        int row = Grid.IdxX / parts, part = Grid.IdxX - row * parts, step = Group.DimX;
+        int row = Grid.IdxX / parts, part = Grid.IdxX - row * parts;
         long b = (long)row * width;
         float bv = float.NegativeInfinity;
         int bi = int.MaxValue;
         if (vector != 0)
         {
-            int chunks = width / 4, per = (chunks + parts - 1) / parts, begin = part * per, end = begin + per < chunks ? begin + per : chunks;
-            long c0 = b / 4;
-            for (int c = begin + Group.IdxX; c < end; c += InFlight * step)
-            {
-                int c1 = c + step < end ? c + step : c, c2 = c + 2 * step < end ? c + 2 * step : c, c3 = c + 3 * step < end ? c + 3 * step : c;
-                U4 u0 = xv[c0 + c], u1 = xv[c0 + c1], u2 = xv[c0 + c2], u3 = xv[c0 + c3];
-                Consider(u0, 4 * c, ref bv, ref bi);
-                Consider(u1, 4 * c1, ref bv, ref bi);
-                Consider(u2, 4 * c2, ref bv, ref bi);
-                Consider(u3, 4 * c3, ref bv, ref bi);
-            }
+            int chunks = width / 4, per = (chunks + parts - 1) / parts, begin = part * per;
+            ScanChunks(xv, b / 4, begin, begin + per < chunks ? begin + per : chunks, ref bv, ref bi);
         }
         else
         {
             int per = (width + parts - 1) / parts, begin = part * per, end = begin + per < width ? begin + per : width;
-            for (int i = begin + Group.IdxX; i < end; i += step) Consider(x[b + i], i, ref bv, ref bi);
+            for (int i = begin + Group.IdxX; i < end; i += Group.DimX) Consider(x[b + i], i, ref bv, ref bi);
         }
         Reduce.GroupArgMax(ref bv, ref bi, values, indices);
         if (Group.IdxX != 0) return;
@@ -101,6 +79,25 @@ public static class SamplingKernels
         if (Group.IdxX != 0) return;
         float first = x[(long)row * width];
         output[row] = float.IsNaN(first) || bi == int.MaxValue ? 0f : bi;
+    }
+
+    /// <summary>
+    /// The thread's share of chunks [begin, end) of the row whose chunk 0 is at <paramref name="rowChunk"/>:
+    /// <see cref="InFlight"/> loads issued before any is used (every thread loads a valid chunk; the clamped ones compare
+    /// as later duplicates and never win).
+    /// </summary>
+    private static void ScanChunks(ArrayView<U4> xv, long rowChunk, int begin, int end, ref float bv, ref int bi)
+    {
+        int step = Group.DimX;
+        for (int c = begin + Group.IdxX; c < end; c += InFlight * step)
+        {
+            int c1 = c + step < end ? c + step : c, c2 = c + 2 * step < end ? c + 2 * step : c, c3 = c + 3 * step < end ? c + 3 * step : c;
+            U4 u0 = xv[rowChunk + c], u1 = xv[rowChunk + c1], u2 = xv[rowChunk + c2], u3 = xv[rowChunk + c3];
+            Consider(u0, 4 * c, ref bv, ref bi);
+            Consider(u1, 4 * c1, ref bv, ref bi);
+            Consider(u2, 4 * c2, ref bv, ref bi);
+            Consider(u3, 4 * c3, ref bv, ref bi);
+        }
     }
 
     private static void Consider(U4 u, int i, ref float bv, ref int bi)
