@@ -326,7 +326,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         var values = partial.SubView(0, (long)rows * parts).Cast<float>();
         var indices = partial.SubView((long)rows * parts, (long)rows * parts);
         _k.ArgMaxParts(new KernelConfig(checked(rows * parts), group), xs.F32, xs.Vec, values, indices, n, parts, vector);
-        _k.ArgMaxCombine(new KernelConfig(rows, Math.Min(ArgMaxGroup, _acc.MaxNumThreadsPerGroup)), xs.F32, values, indices, T(output).F32, n, parts);
+        _k.ArgMaxCombine(new KernelConfig(rows, group), xs.F32, values, indices, T(output).F32, n, parts);
     }
 
     /// <summary>Threads per group of the arg-max kernels (four 16-byte loads each per round: 16 values a thread).</summary>

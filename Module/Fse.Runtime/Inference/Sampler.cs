@@ -20,7 +20,7 @@ public sealed class Sampler
 
     public int Next(ReadOnlySpan<float> logits)
     {
-        if (_p.Temperature == 0) return ArgMax(logits);
+        if (IsGreedy) return ArgMax(logits);
         int n = logits.Length;
         var weights = new double[n];
         double max = double.NegativeInfinity;

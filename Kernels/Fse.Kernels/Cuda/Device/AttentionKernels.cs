@@ -249,7 +249,8 @@ public static class AttentionKernels
         if (i < n) scores[i] = row >= 0 ? dot * scale : float.NegativeInfinity;
     }
 
-    private static F4 ValueChunk(AttentionArgs a, ArrayView<int> slots, int i, int n, long rowLen, long headOffset, int c) =>
+    /// <summary>Chunk c of key i's value row (zeros past the partition or for a bad slot).</summary>
+    public static F4 ValueChunk(AttentionArgs a, ArrayView<int> slots, int i, int n, long rowLen, long headOffset, int c) =>
         F4.Load(a.ValueCache, a.Value4, KeyRow(slots, i, n, rowLen, headOffset), c, a.HeadDim, a.Vector);
 
     private static float Prob(ArrayView<float> probs, int i, int n) => i < n ? probs[i] : 0f;

@@ -65,7 +65,8 @@ public static class GroupedQueryAttention
             Dots8 d0 = default, d1 = default, d2 = default, d3 = default;
             for (int c = lane; c < chunks; c += ws)
             {
-                F4 k0 = Chunk(a.Key4, b0, c), k1 = Chunk(a.Key4, b1, c), k2 = Chunk(a.Key4, b2, c), k3 = Chunk(a.Key4, b3, c);
+                F4 k0 = F4.Load(a.KeyCache, a.Key4, b0, c, hd, a.Vector), k1 = F4.Load(a.KeyCache, a.Key4, b1, c, hd, a.Vector);
+                F4 k2 = F4.Load(a.KeyCache, a.Key4, b2, c, hd, a.Vector), k3 = F4.Load(a.KeyCache, a.Key4, b3, c, hd, a.Vector);
                 d0.Add(q, qStride, c, k0);
                 d1.Add(q, qStride, c, k1);
                 d2.Add(q, qStride, c, k2);
@@ -117,8 +118,8 @@ public static class GroupedQueryAttention
             for (int i = sub; i < n; i += subsets * ValueKeys)
             {
                 int j1 = i + subsets, j2 = j1 + subsets, j3 = j2 + subsets;
-                F4 v0 = Chunk(a.Value4, AttentionKernels.KeyRow(slots, i, n, rowLen, headOffset), c), v1 = Chunk(a.Value4, AttentionKernels.KeyRow(slots, j1, n, rowLen, headOffset), c);
-                F4 v2 = Chunk(a.Value4, AttentionKernels.KeyRow(slots, j2, n, rowLen, headOffset), c), v3 = Chunk(a.Value4, AttentionKernels.KeyRow(slots, j3, n, rowLen, headOffset), c);
+                F4 v0 = AttentionKernels.ValueChunk(a, slots, i, n, rowLen, headOffset, c), v1 = AttentionKernels.ValueChunk(a, slots, j1, n, rowLen, headOffset, c);
+                F4 v2 = AttentionKernels.ValueChunk(a, slots, j2, n, rowLen, headOffset, c), v3 = AttentionKernels.ValueChunk(a, slots, j3, n, rowLen, headOffset, c);
                 acc.Add(probs, keysMax, i, n, v0);
                 acc.Add(probs, keysMax, j1, n, v1);
                 acc.Add(probs, keysMax, j2, n, v2);
@@ -153,22 +154,9 @@ public static class GroupedQueryAttention
         {
             long job = (long)t * a.Heads + firstHead + g;
             F4 v = acc.Get(g);
-            if (a.Partitions > 1) Put(a.PartOut4, (job * a.Partitions + part) * a.HeadDim, c, v);
-            else Put(a.Out4, job * a.HeadDim, c, v.Scaled(1f / stats[MaxHeads + g]));
+            if (a.Partitions > 1) v.Store(a.PartOut, a.PartOut4, (job * a.Partitions + part) * a.HeadDim, c, a.HeadDim, a.Vector);
+            else v.Scaled(1f / stats[MaxHeads + g]).Store(a.Out, a.Out4, job * a.HeadDim, c, a.HeadDim, a.Vector);
         }
-    }
-
-    private static void Put(ArrayView<U4> target, long rowBase, int c, F4 v) => target[(rowBase >> 2) + c] = new U4
-    {
-        X = Interop.FloatAsInt(v.X), Y = Interop.FloatAsInt(v.Y), Z = Interop.FloatAsInt(v.Z), W = Interop.FloatAsInt(v.W),
-    };
-
-    /// <summary>Chunk c of the row at <paramref name="rowBase"/> (floats); zeros for a missing row.</summary>
-    private static F4 Chunk(ArrayView<U4> cache, long rowBase, int c)
-    {
-        if (rowBase < 0) return default;
-        U4 u = cache[(rowBase >> 2) + c];
-        return new F4 { X = Interop.IntAsFloat(u.X), Y = Interop.IntAsFloat(u.Y), Z = Interop.IntAsFloat(u.Z), W = Interop.IntAsFloat(u.W) };
     }
 }
 
