@@ -15,6 +15,7 @@ namespace Fse.Kernels.Tests;
 public sealed class CudaPtxTests
 {
     private static readonly Lazy<Dictionary<string, string>> Ptx = new(CompileAll);
+    private static readonly HashSet<string> TriggerAfterWait = [];
 
     private static Dictionary<string, string> CompileAll()
     {
@@ -26,6 +27,7 @@ public sealed class CudaPtxTests
         {
             var compiled = (PTXCompiledKernel)ptx.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty);
             result[Name(method)] = compiled.PTXAssembly;
+            if (method.GetCustomAttributes(typeof(Fse.Kernels.Cuda.Device.TriggerAfterWaitAttribute), false).Length > 0) TriggerAfterWait.Add(Name(method));
         }
         return result;
     }
@@ -39,6 +41,60 @@ public sealed class CudaPtxTests
         var ptx = Ptx.Value;
         Assert.True(ptx.Count >= 30, $"only {ptx.Count} kernels");
         Assert.All(ptx, kv => Assert.Contains(".entry", kv.Value));
+    }
+
+    /// <summary>The kernels that place their own wait after hinting their weights into L2 (<see cref="Device.GridDependency"/>).</summary>
+    private static readonly string[] HintingKernels =
+    [
+        "MatMulKernels.Gemv<F32Weights>", "MatMulKernels.Gemv<F16Weights>", "MatMulKernels.Gemv<Bf16Weights>",
+        "MoeSingleTokenKernel.Down<F16Weights>", "MoeSingleTokenKernel.Down<Bf16Weights>",
+    ];
+
+    [Fact]
+    public void ProgrammaticLaunchWaitsAtTheEntryOfEveryOtherKernelBeforeItTouchesMemory()
+    {
+        var own = Ptx.Value.Where(kv => kv.Value.Contains(ProgrammaticLaunch.WaitInstruction, StringComparison.Ordinal)).Select(kv => kv.Key).Order();
+        Assert.Equal(HintingKernels.Order(), own);
+        Assert.Equal(["NormKernels.AddRmsNorm", "NormKernels.RmsNorm"], TriggerAfterWait.Order());
+        foreach (var (name, code) in Ptx.Value)
+        {
+            bool triggerFirst = !TriggerAfterWait.Contains(name);
+            var rewritten = ProgrammaticLaunch.Enable(code, 90, triggerFirst);
+            Assert.Contains(".target sm_90", rewritten);
+            Assert.DoesNotContain(".target sm_80", rewritten);
+            int entries = Regex.Matches(rewritten, @"\.entry ").Count;
+            Assert.True(entries == Regex.Matches(rewritten, Regex.Escape(ProgrammaticLaunch.WaitInstruction)).Count, $"{name}: {entries} entries, waits differ");
+            Assert.True(entries == Regex.Matches(rewritten, Regex.Escape(ProgrammaticLaunch.TriggerInstruction)).Count, $"{name}: {entries} entries, triggers differ");
+            Assert.Equal(ProgrammaticLaunch.Disable(code).Replace("\t\n", ""), ProgrammaticLaunch.Disable(rewritten).Replace("\t\n", "").Replace(".target sm_90", ".target sm_80"));
+            if (HintingKernels.Contains(name)) continue;
+            // Inserted at the top of the entry block: nothing runs before it but parameter loads.
+            var entry = rewritten[rewritten.IndexOf(".entry", StringComparison.Ordinal)..];
+            var beforeWait = entry[..entry.IndexOf(ProgrammaticLaunch.WaitInstruction, StringComparison.Ordinal)];
+            Assert.True(triggerFirst == beforeWait.Contains(ProgrammaticLaunch.TriggerInstruction, StringComparison.Ordinal), $"{name}: trigger on the wrong side of the wait");
+            foreach (var touch in new[] { "ld.", "st.", "atom.", "red.", "bar.", "bra", "prefetch" })
+                Assert.True(!beforeWait.Contains(touch, StringComparison.Ordinal), $"{name}: {touch} before the wait");
+        }
+    }
+
+    [Theory]
+    [InlineData("MatMulKernels.Gemv<Bf16Weights>")]
+    [InlineData("MoeSingleTokenKernel.Down<Bf16Weights>")]
+    public void WeightStreamingKernelsHintTheirWeightsIntoL2AndTriggerAfterTheirWait(string kernel)
+    {
+        var code = Ptx.Value[kernel];
+        Assert.Contains("prefetch.global.L2", code);
+        int wait = code.IndexOf(ProgrammaticLaunch.WaitInstruction, StringComparison.Ordinal);
+        Assert.True(code.IndexOf(ProgrammaticLaunch.TriggerInstruction, StringComparison.Ordinal) > wait);
+        Assert.Matches(new Regex(@"ld\.global(\.nc)?\.v4"), code);
+    }
+
+    [Fact]
+    public void ProgrammaticLaunchRefusesOldDevicesAndInstructionSets()
+    {
+        var code = Ptx.Value["ElementwiseKernels.Add"];
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProgrammaticLaunch.Enable(code, 80, true));
+        Assert.Throws<FormatException>(() => ProgrammaticLaunch.Enable(Regex.Replace(code, @"\.version \d+\.\d+", ".version 7.7"), 90, true));
+        Assert.Throws<FormatException>(() => ProgrammaticLaunch.Enable(code.Replace(".target", ".tar get"), 90, true));
     }
 
     [Theory]

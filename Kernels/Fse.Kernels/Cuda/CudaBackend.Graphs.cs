@@ -132,7 +132,9 @@ public sealed partial class CudaBackend : IStepGraphs
             }
             if (output.ElementCount * sizeof(float) <= PageLockedOutputBytes) graph.CopyOutAtEnd(_acc, output, _status.View);
             capturing = false;
-            graph.Finish(driver.EndCapture(stream), output);
+            nint captured = driver.EndCapture(stream);
+            ProgrammaticEdges = Options.ProgrammaticLaunch ? MakeEdgesProgrammatic(driver, captured) : 0;
+            graph.Finish(captured, output);
             return graph;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -153,6 +155,30 @@ public sealed partial class CudaBackend : IStepGraphs
 
     /// <summary>Why the last step that could not be recorded failed (diagnostics; null when none failed).</summary>
     public string? LastStepGraphFailure { get; private set; }
+
+    /// <summary>Kernel-to-kernel edges made programmatic in the last recorded step.</summary>
+    public int ProgrammaticEdges { get; private set; }
+
+    /// <summary>Why the last recorded step kept some plain edges it could have made programmatic; null when none.</summary>
+    public string? LastProgrammaticFailure { get; private set; }
+
+    /// <summary>
+    /// The edges between this backend's own kernels made programmatic, when device and driver allow; a refusal keeps
+    /// the edges changed so far (each is correct on its own: every kernel waits for its predecessor) and is reported.
+    /// </summary>
+    private int MakeEdgesProgrammatic(CudaDriver driver, nint graph)
+    {
+        if (_k.Functions.Count == 0 || !driver.HasProgrammaticEdges || !_k.WaitsForPredecessor) return 0;
+        try
+        {
+            return driver.MakeEdgesProgrammatic(graph, _k.Functions);
+        }
+        catch (InvalidOperationException e)
+        {
+            LastProgrammaticFailure = e.Message;
+            return 0;
+        }
+    }
 
     private void RunEager(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, Action<Tensor, Tensor, Tensor> step, Span<float> output) =>
         EagerStep.Run(this, tokenIds, logitRows, outputColumns, step, output);

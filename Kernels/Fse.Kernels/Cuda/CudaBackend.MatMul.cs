@@ -81,6 +81,7 @@ public sealed partial class CudaBackend
     private void Gemv(CudaTensor w, MatMulArgs args)
     {
         int warps = Warps(_group);
+        args.WAddress = HintsWeights ? Pointer(w.View) : 0;
         _k.Gemv[w.DType](new KernelConfig((args.N + warps - 1) / warps, _group), args);
     }
 
@@ -143,6 +144,13 @@ public sealed partial class CudaBackend
                 throw new ArgumentException($"Weights must be F32, F16 or BF16, not {w.DType}.");
         }
     }
+
+    /// <summary>
+    /// Whether kernels launched now hint their weights into L2 before they wait for their predecessor: only while a step
+    /// graph records with programmatic edges, where the hint overlaps the predecessor's tail (eagerly it would only delay
+    /// the kernel's own reads).
+    /// </summary>
+    private bool HintsWeights => _recording && Options.ProgrammaticLaunch && _k.WaitsForPredecessor;
 
     /// <summary>The device address of a view's first element.</summary>
     internal static nint Pointer<TElement>(ArrayView<TElement> view) where TElement : unmanaged =>

@@ -85,6 +85,13 @@ public sealed record CudaBackendOptions
     /// <summary>Largest decode batch (tokens) recorded as a step graph.</summary>
     public int StepGraphMaxTokens { get; init; } = 64;
 
+    /// <summary>
+    /// Whether a recorded step's kernel-to-kernel edges are made programmatic (sm_90 and a CUDA 12.3 driver; see
+    /// <see cref="ProgrammaticLaunch"/>): each kernel is launched while its predecessor still runs and waits on the device
+    /// for it, so the launch gap between them, and the reads a kernel places before its wait, overlap the predecessor's tail.
+    /// </summary>
+    public bool ProgrammaticLaunch { get; init; } = true;
+
     /// <summary>Whether steps whose MatMuls go through cuBLAS (from <see cref="CublasMinTokens"/> tokens) are recorded too.</summary>
     public bool StepGraphsWithCublas { get; init; } = true;
 }

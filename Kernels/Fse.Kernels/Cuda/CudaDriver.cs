@@ -24,6 +24,34 @@ internal sealed unsafe class CudaDriver
     private readonly delegate* unmanaged<float*, nint, nint, int> _eventElapsed;
     private readonly delegate* unmanaged<nint, int> _eventDestroy;
 
+    // CUDA 12.3+: edges with data (programmatic dependent launch inside graphs); null on older drivers.
+    private readonly delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint*, int> _getEdges;
+    private readonly delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint, int> _removeDependencies;
+    private readonly delegate* unmanaged<nint, nint*, nint*, nuint, int> _removePlainDependencies;
+    private readonly delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint, int> _addDependencies;
+    private readonly delegate* unmanaged<nint, int*, int> _nodeType;
+    private readonly delegate* unmanaged<nint, KernelNodeParams*, int> _kernelNodeParams;
+
+    /// <summary>CUgraphEdgeData: ports and dependency type of one edge.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct EdgeData
+    {
+        public byte FromPort, ToPort, Type;
+        public byte R0, R1, R2, R3, R4;
+    }
+
+    /// <summary>CUDA_KERNEL_NODE_PARAMS_v2, of which only the function is read; padded past the driver's size.</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 256)]
+    private struct KernelNodeParams
+    {
+        public nint Function;
+    }
+
+    private const int NodeTypeKernel = 0;
+    private const int NotSupported = 801;
+    private const byte DependencyProgrammatic = 1;
+    private const byte KernelPortProgrammatic = 1;
+
     private CudaDriver(nint lib)
     {
         _beginCapture = (delegate* unmanaged<nint, int, int>)NativeLibrary.GetExport(lib, "cuStreamBeginCapture_v2");
@@ -36,6 +64,19 @@ internal sealed unsafe class CudaDriver
         _eventRecord = (delegate* unmanaged<nint, nint, uint, int>)NativeLibrary.GetExport(lib, "cuEventRecordWithFlags");
         _eventElapsed = (delegate* unmanaged<float*, nint, nint, int>)NativeLibrary.GetExport(lib, "cuEventElapsedTime");
         _eventDestroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(lib, "cuEventDestroy_v2");
+        if (NativeLibrary.TryGetExport(lib, "cuGraphGetEdges_v2", out var getEdges) &&
+            NativeLibrary.TryGetExport(lib, "cuGraphRemoveDependencies_v2", out var remove) &&
+            NativeLibrary.TryGetExport(lib, "cuGraphAddDependencies_v2", out var add) &&
+            NativeLibrary.TryGetExport(lib, "cuGraphNodeGetType", out var nodeType) &&
+            NativeLibrary.TryGetExport(lib, "cuGraphKernelNodeGetParams_v2", out var kernelParams))
+        {
+            _getEdges = (delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint*, int>)getEdges;
+            _removeDependencies = (delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint, int>)remove;
+            _removePlainDependencies = (delegate* unmanaged<nint, nint*, nint*, nuint, int>)NativeLibrary.GetExport(lib, "cuGraphRemoveDependencies");
+            _addDependencies = (delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint, int>)add;
+            _nodeType = (delegate* unmanaged<nint, int*, int>)nodeType;
+            _kernelNodeParams = (delegate* unmanaged<nint, KernelNodeParams*, int>)kernelParams;
+        }
     }
 
     /// <summary>
@@ -76,6 +117,65 @@ internal sealed unsafe class CudaDriver
     {
         nint graph;
         if (_endCapture(stream, &graph) == 0 && graph != 0) _graphDestroy(graph);
+    }
+
+    /// <summary>Whether the driver can make graph edges programmatic (CUDA 12.3 and newer).</summary>
+    public bool HasProgrammaticEdges => _getEdges != null;
+
+    /// <summary>
+    /// Makes every plain edge of <paramref name="graph"/> between two kernel nodes whose functions are in
+    /// <paramref name="functions"/> programmatic (the downstream kernel may launch once every group of the upstream one
+    /// has triggered, and waits for its completion in <c>griddepcontrol.wait</c>); other edges (copies, cuBLAS kernels)
+    /// stay as recorded. Returns the number of edges changed. An edge the driver refuses is put back as it was and the
+    /// error thrown.
+    /// </summary>
+    public int MakeEdgesProgrammatic(nint graph, IReadOnlySet<nint> functions)
+    {
+        if (!HasProgrammaticEdges) throw new NotSupportedException("The CUDA driver has no graph edge data (needs CUDA 12.3).");
+        nuint n = 0;
+        Check(_getEdges(graph, null, null, null, &n), "cuGraphGetEdges_v2");
+        if (n == 0) return 0;
+        var from = new nint[(int)n];
+        var to = new nint[(int)n];
+        var data = new EdgeData[(int)n];
+        fixed (nint* f = from, t = to)
+        fixed (EdgeData* d = data)
+            Check(_getEdges(graph, f, t, d, &n), "cuGraphGetEdges_v2");
+        var ours = new Dictionary<nint, bool>();
+        bool Ours(nint node)
+        {
+            if (ours.TryGetValue(node, out bool known)) return known;
+            int type;
+            Check(_nodeType(node, &type), "cuGraphNodeGetType");
+            bool result = false;
+            if (type == NodeTypeKernel)
+            {
+                KernelNodeParams p;
+                Check(_kernelNodeParams(node, &p), "cuGraphKernelNodeGetParams_v2");
+                result = functions.Contains(p.Function);
+            }
+            return ours[node] = result;
+        }
+        int changed = 0;
+        for (int i = 0; i < (int)n; i++)
+        {
+            if (data[i].Type != 0 || data[i].FromPort != 0 || data[i].ToPort != 0 || !Ours(from[i]) || !Ours(to[i])) continue;
+            nint f = from[i], t = to[i];
+            var plain = data[i];
+            var programmatic = new EdgeData { FromPort = KernelPortProgrammatic, Type = DependencyProgrammatic };
+            int removed = _removeDependencies(graph, &f, &t, &plain, 1);
+            // Graphs holding cuBLAS kernels refused the call with edge data (801, not supported); the plain one may not.
+            if (removed == NotSupported) removed = _removePlainDependencies(graph, &f, &t, 1);
+            Check(removed, "cuGraphRemoveDependencies");
+            int status = _addDependencies(graph, &f, &t, &programmatic, 1);
+            if (status != 0)
+            {
+                _addDependencies(graph, &f, &t, &plain, 1);
+                Check(status, "cuGraphAddDependencies_v2 (programmatic)");
+            }
+            changed++;
+        }
+        return changed;
     }
 
     public nint Instantiate(nint graph)

@@ -1,7 +1,11 @@
 using System.Reflection;
 using Fse.Kernels.Cuda.Device;
 using ILGPU;
+using ILGPU.Backends;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 
 namespace Fse.Kernels.Cuda;
 
@@ -33,6 +37,7 @@ internal sealed class KernelSet
 {
     private readonly Accelerator _acc;
     private readonly List<MethodInfo> _methods = [];
+    private readonly HashSet<nint> _functions = [];
 
     public KernelSet(Accelerator accelerator)
     {
@@ -92,6 +97,15 @@ internal sealed class KernelSet
     /// <summary>The kernel methods in load order (the PTX compile test walks them).</summary>
     public IReadOnlyList<MethodInfo> Methods => _methods;
 
+    /// <summary>
+    /// The CUDA functions of these kernels (empty on other accelerators): every one waits for its predecessor's grid
+    /// before it touches what a step writes, so an edge between two of them may be made programmatic.
+    /// </summary>
+    public IReadOnlySet<nint> Functions => _functions;
+
+    /// <summary>Whether the kernels were loaded with the wait and trigger of programmatic launch (sm_90 and newer).</summary>
+    public bool WaitsForPredecessor { get; private set; }
+
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> Add { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<U4>, ArrayView<float>, int, int> ArgMax { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<U4>, ArrayView<float>, ArrayView<int>, int, int, int> ArgMaxParts { get; }
@@ -146,35 +160,68 @@ internal sealed class KernelSet
 
     private Action<KernelConfig, T1> L<T1>(Action<T1> k) where T1 : struct
     {
-        _methods.Add(k.Method);
+        if (Load<Action<AcceleratorStream, KernelConfig, T1>>(k.Method) is { } f) return (c, a) => f(_acc.DefaultStream, c, a);
         return _acc.LoadStreamKernel(k);
     }
 
     private Action<KernelConfig, T1, T2, T3, T4> L<T1, T2, T3, T4>(Action<T1, T2, T3, T4> k)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct
     {
-        _methods.Add(k.Method);
+        if (Load<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4>>(k.Method) is { } f) return (c, a, b, d, e) => f(_acc.DefaultStream, c, a, b, d, e);
         return _acc.LoadStreamKernel(k);
     }
 
     private Action<KernelConfig, T1, T2, T3, T4, T5> L<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> k)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
     {
-        _methods.Add(k.Method);
+        if (Load<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5>>(k.Method) is { } f)
+            return (c, a, b, d, e, g) => f(_acc.DefaultStream, c, a, b, d, e, g);
         return _acc.LoadStreamKernel(k);
     }
 
     private Action<KernelConfig, T1, T2, T3, T4, T5, T6> L<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> k)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
     {
-        _methods.Add(k.Method);
+        if (Load<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6>>(k.Method) is { } f)
+            return (c, a, b, d, e, g, h) => f(_acc.DefaultStream, c, a, b, d, e, g, h);
         return _acc.LoadStreamKernel(k);
     }
 
     private Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7> L<T1, T2, T3, T4, T5, T6, T7>(Action<T1, T2, T3, T4, T5, T6, T7> k)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct
     {
-        _methods.Add(k.Method);
+        if (Load<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7>>(k.Method) is { } f)
+            return (c, a, b, d, e, g, h, m) => f(_acc.DefaultStream, c, a, b, d, e, g, h, m);
         return _acc.LoadStreamKernel(k);
+    }
+
+    /// <summary>
+    /// Records <paramref name="method"/> and, on a CUDA device, compiles it to PTX, rewrites that for programmatic launch
+    /// (<see cref="ProgrammaticLaunch"/>) and loads it; null on other accelerators (ILGPU loads those itself).
+    /// </summary>
+    private TDelegate? Load<TDelegate>(MethodInfo method) where TDelegate : Delegate
+    {
+        _methods.Add(method);
+        if (_acc is not CudaAccelerator cuda) return null;
+        var compiled = (PTXCompiledKernel)_acc.CompileKernel(EntryPointDescription.FromExplicitlyGroupedKernel(method));
+        int arch = cuda.Architecture is { } a ? a.Major * 10 + a.Minor : 0;
+        WaitsForPredecessor = arch >= ProgrammaticLaunch.MinArchitecture;
+        string ptx = WaitsForPredecessor
+            ? ProgrammaticLaunch.Enable(compiled.PTXAssembly, arch, triggerFirst: method.GetCustomAttribute<TriggerAfterWaitAttribute>() is null)
+            : ProgrammaticLaunch.Disable(compiled.PTXAssembly);
+        var kernel = (CudaKernel)_acc.LoadKernel(Rebuilt(compiled, ptx));
+        _functions.Add(kernel.FunctionPtr);
+        return kernel.CreateLauncherDelegate<TDelegate>();
+    }
+
+    /// <summary>A compiled kernel like <paramref name="compiled"/> with other PTX (ILGPU keeps the constructor internal).</summary>
+    private static PTXCompiledKernel Rebuilt(PTXCompiledKernel compiled, string ptx)
+    {
+        var entryPoint = typeof(CompiledKernel).GetProperty("EntryPoint", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(compiled)
+            ?? throw new NotSupportedException("This ILGPU version has no CompiledKernel.EntryPoint; the PTX cannot be reloaded.");
+        var ctor = typeof(PTXCompiledKernel).GetConstructors(BindingFlags.Instance | BindingFlags.NonPublic)
+            .FirstOrDefault(c => c.GetParameters().Length == 4 && c.GetParameters()[3].ParameterType == typeof(string))
+            ?? throw new NotSupportedException("This ILGPU version has no PTXCompiledKernel(context, entry point, info, PTX) constructor.");
+        return (PTXCompiledKernel)ctor.Invoke([compiled.Context, entryPoint, compiled.Info, ptx]);
     }
 }

@@ -24,6 +24,9 @@ public struct MatMulArgs
     /// <summary>Non-zero when W and X are 16-byte aligned and K is a multiple of 8: 128-bit loads.</summary>
     public int Vector;
 
+    /// <summary>GEMV only: the device address of W's first byte, whose rows the kernel hints into L2 before it waits for its predecessor (0: none).</summary>
+    public long WAddress;
+
     /// <summary>Tiled kernel only: the group is Side×Side threads, each computing a 4×4 block of a 4·Side square tile.</summary>
     public int Side;
 }
@@ -45,6 +48,9 @@ public static class MatMulKernels
         int warps = Group.DimX / Warp.WarpSize;
         int row = Grid.IdxX * warps + Warp.WarpIdx;
         if (row >= a.N) return;
+        long rowBytes = (long)a.K * default(TW).Bytes;
+        GridDependency.PrefetchL2(a.WAddress == 0 ? 0 : a.WAddress + row * rowBytes, rowBytes);
+        GridDependency.Wait();
         int lane = Warp.LaneIdx, ws = Warp.WarpSize;
         TW fmt = default;
         float bias = a.HasBias != 0 ? a.Bias[row] : 0f;

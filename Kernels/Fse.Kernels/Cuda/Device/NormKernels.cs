@@ -14,6 +14,7 @@ public struct QueryKeyRopeArgs
 public static class NormKernels
 {
     /// <summary>o = x/rms(x)·w, or ·(1+w) when <paramref name="unitOffset"/> ≠ 0. o may alias x.</summary>
+    [TriggerAfterWait]
     public static void RmsNorm(ArrayView<float> x, ArrayView<float> w, ArrayView<float> o, int width, float eps, int unitOffset)
     {
         long b = (long)Grid.IdxX * width;
@@ -34,6 +35,7 @@ public static class NormKernels
     }
 
     /// <summary>r += d, then o = r/rms(r)·w (or ·(1+w)); one group per row, each thread normalising the values it added.</summary>
+    [TriggerAfterWait]
     public static void AddRmsNorm(ArrayView<float> r, ArrayView<float> d, ArrayView<float> w, ArrayView<float> o, int width, float eps, int unitOffset)
     {
         long b = (long)Grid.IdxX * width;

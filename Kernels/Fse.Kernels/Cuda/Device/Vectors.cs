@@ -109,6 +109,9 @@ public interface IWeightFormat
 
     /// <summary>Elements [8·chunk, 8·chunk + 8) widened to F32.</summary>
     F8 Chunk(ArrayView<U4> w, long chunk);
+
+    /// <summary>Bytes per weight.</summary>
+    int Bytes { get; }
 }
 
 public struct F32Weights : IWeightFormat
@@ -116,6 +119,8 @@ public struct F32Weights : IWeightFormat
     public readonly float Scalar(ArrayView<byte> w, long index) => w.Cast<float>()[index];
 
     public readonly F8 Chunk(ArrayView<U4> w, long chunk) => F8.Floats(w, 2 * chunk);
+
+    public readonly int Bytes => 4;
 }
 
 /// <summary>A 16-bit weight dtype, whose 8-element chunk is one 128-bit load: the raw load and its widening can be apart.</summary>
@@ -130,6 +135,8 @@ public struct Bf16Weights : IHalfWeights
     public readonly float Scalar(ArrayView<byte> w, long index) => Interop.IntAsFloat((uint)w.Cast<ushort>()[index] << 16);
 
     public readonly F8 Chunk(ArrayView<U4> w, long chunk) => Chunk(w[chunk]);
+
+    public readonly int Bytes => 2;
 
     public readonly F8 Chunk(U4 p)
     {
@@ -148,6 +155,8 @@ public struct F16Weights : IHalfWeights
     public readonly float Scalar(ArrayView<byte> w, long index) => Widen(w.Cast<ushort>()[index]);
 
     public readonly F8 Chunk(ArrayView<U4> w, long chunk) => Chunk(w[chunk]);
+
+    public readonly int Bytes => 2;
 
     public readonly F8 Chunk(U4 p)
     {

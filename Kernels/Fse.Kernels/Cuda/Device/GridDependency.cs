@@ -1,0 +1,49 @@
+using ILGPU;
+using ILGPU.Runtime.Cuda;
+
+namespace Fse.Kernels.Cuda.Device;
+
+/// <summary>
+/// Device side of programmatic dependent launch (<see cref="ProgrammaticLaunch"/>). A kernel that calls
+/// <see cref="Wait"/> itself may, before it, only hint what it will read into L2 (<see cref="PrefetchL2"/>): weights,
+/// which no kernel of a step writes. Everything else it reads or writes comes after the wait. Kernels that do not call it
+/// get the wait at their entry when their PTX is loaded. Nothing on the ILGPU CPU accelerator.
+/// </summary>
+public static class GridDependency
+{
+    /// <summary>Bytes per L2 line a prefetch fetches.</summary>
+    public const int LineBytes = 128;
+
+    /// <summary>
+    /// Waits until the kernel this one depends on has finished and its writes are visible, then lets the next kernel
+    /// launch. Without a programmatic edge (eager launches) both do nothing; for devices before sm_90 the loader removes them.
+    /// </summary>
+    public static void Wait()
+    {
+        if (!CudaAsm.IsSupported) return;
+        CudaAsm.Emit(ProgrammaticLaunch.WaitInstruction);
+        CudaAsm.Emit(ProgrammaticLaunch.TriggerInstruction);
+    }
+
+    /// <summary>
+    /// Hints the <paramref name="bytes"/> bytes at device address <paramref name="address"/> into L2, one line per lane
+    /// of the calling warp at a time: <c>prefetch.global.L2</c> holds no register and does not wait. Addresses come from
+    /// the host (a buffer's native pointer): ILGPU gives kernels no view addresses. 0: nothing.
+    /// </summary>
+    public static void PrefetchL2(long address, long bytes) => PrefetchL2(address, bytes, Warp.LaneIdx, Warp.WarpSize);
+
+    /// <summary>Lines <paramref name="first"/>, <paramref name="first"/> + <paramref name="step"/>, … of the bytes at <paramref name="address"/> (see <see cref="PrefetchL2(long, long)"/>).</summary>
+    public static void PrefetchL2(long address, long bytes, int first, int step)
+    {
+        if (!CudaAsm.IsSupported || address == 0) return;
+        for (long at = first * (long)LineBytes; at < bytes; at += step * (long)LineBytes)
+            CudaAsm.Emit("{ .reg .b64 g; cvta.to.global.u64 g, %0; prefetch.global.L2 [g]; }", address + at);
+    }
+}
+
+/// <summary>
+/// Marks a kernel that lets its successor launch only once its own wait is over (<see cref="ProgrammaticLaunch"/>): the
+/// norms between two weight-streaming kernels, so the second one's L2 hints start as the first one's reads end.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class TriggerAfterWaitAttribute : Attribute;
