@@ -111,7 +111,7 @@ public sealed unsafe partial class CudaBackend
         {
             _k.MoeGateUpDirect[set.DType](new KernelConfig(checked(pairs * ((width + warps - 1) / warps)), _group), args);
             if (tokens == 1 && UsesSingleTokenDown(set, perToken))
-                _k.MoeSingleTokenDown[set.DType](new KernelConfig((hidden + warps - 1) / warps, _group), args with { W2Address = HintsWeights ? set.W2.NativePtr : 0 });
+                _k.MoeSingleTokenDown[set.DType](new KernelConfig((hidden + warps - 1) / warps, _group), args);
             else
                 _k.MoeDownCombineDirect[set.DType](new KernelConfig(checked(tokens * ((hidden + warps - 1) / warps)), _group), args);
             return;

@@ -30,20 +30,18 @@ public static class GridDependency
     /// of the calling warp at a time: <c>prefetch.global.L2</c> holds no register and does not wait. Addresses come from
     /// the host (a buffer's native pointer): ILGPU gives kernels no view addresses. 0: nothing.
     /// </summary>
-    public static void PrefetchL2(long address, long bytes) => PrefetchL2(address, bytes, Warp.LaneIdx, Warp.WarpSize);
-
-    /// <summary>Lines <paramref name="first"/>, <paramref name="first"/> + <paramref name="step"/>, … of the bytes at <paramref name="address"/> (see <see cref="PrefetchL2(long, long)"/>).</summary>
-    public static void PrefetchL2(long address, long bytes, int first, int step)
+    public static void PrefetchL2(long address, long bytes)
     {
         if (!CudaAsm.IsSupported || address == 0) return;
-        for (long at = first * (long)LineBytes; at < bytes; at += step * (long)LineBytes)
+        for (long at = Warp.LaneIdx * (long)LineBytes; at < bytes; at += Warp.WarpSize * (long)LineBytes)
             CudaAsm.Emit("{ .reg .b64 g; cvta.to.global.u64 g, %0; prefetch.global.L2 [g]; }", address + at);
     }
 }
 
 /// <summary>
 /// Marks a kernel that lets its successor launch only once its own wait is over (<see cref="ProgrammaticLaunch"/>): the
-/// norms between two weight-streaming kernels, so the second one's L2 hints start as the first one's reads end.
+/// norms between two weight-streaming kernels, so the second one's L2 hints start as the first one's reads end, and the
+/// one-token expert down pass.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class TriggerAfterWaitAttribute : Attribute;

@@ -23,12 +23,6 @@ public struct MoeArgs
     /// <summary>Non-zero when Hidden and Width are multiples of 8 and every view is 16-byte aligned.</summary>
     public int Vector;
     public ArrayView<int> Status;
-
-    /// <summary>
-    /// The device address of W2's first byte, or 0: the one-token down pass then hints no rows into L2 before it waits
-    /// for the gate/up pass (<see cref="GridDependency"/>).
-    /// </summary>
-    public long W2Address;
 }
 
 public static class MoeKernels

@@ -18,20 +18,15 @@ public static class MoeSingleTokenKernel
     /// <summary>Chunks (8 weights) of a down row a lane holds: rows of up to 64 chunks (Width ≤ 512).</summary>
     public const int MaxChunks = 64;
 
-    /// <summary>Grid: ceil(Hidden / warps per group) groups.</summary>
+    /// <summary>
+    /// Grid: ceil(Hidden / warps per group) groups. Its successor launches only once its wait is over: hinting the rows
+    /// of the ids the routing wrote, from the gate/up pass's start, made batch-1 steps ~20 µs slower on the H100.
+    /// </summary>
+    [TriggerAfterWait]
     public static void Down<TW>(MoeArgs a) where TW : struct, IHalfWeights
     {
         int lane = Warp.LaneIdx, c = Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
         if (c >= a.Hidden) return;
-        if (a.W2Address != 0 && lane < a.PerToken)
-        {
-            // The routing kernel that wrote the ids finished before the gate/up pass passed its wait, and this kernel
-            // launches only after that; still, the ids are read again after the wait and these reads only steer hints.
-            int hinted = a.Ids[lane];
-            long rowBytes = (long)a.Width * default(TW).Bytes;
-            if ((uint)hinted < (uint)a.Slots) GridDependency.PrefetchL2(a.W2Address + ((long)hinted * a.Hidden + c) * rowBytes, rowBytes, 0, 1);
-        }
-        GridDependency.Wait();
         int myId = lane < a.PerToken ? a.Ids[lane] : -1;
         float myWeight = lane < a.PerToken ? a.Weights[lane] : 0f;
         var rows = DownColumn.Load(a, myId, c);
