@@ -19,11 +19,15 @@ internal static class GraphedKernels
         {
             double logits = Measure.StepMicros(cuda, () => cuda.Add(one, one, one), columns: 151936);
             rows.Add(new Row("graphed kernels", "empty step with a vocabulary row of logits", logits, "replay, wait, 608 KB download", "-"));
-            double adds = Measure.GraphMicros(cuda, _ => cuda.Add(one, one, one), calls: 100);
-            rows.Add(new Row("graphed kernels", "Add of 1 element, 100 in a step", adds, "per kernel", "-"));
+            foreach (var (edges, how) in Launches(cuda))
+            {
+                double adds = Measure.GraphMicros(cuda, _ => cuda.Add(one, one, one), calls: 100);
+                rows.Add(new Row("graphed kernels", $"Add of 1 element, 100 in a step{how}", adds, "per kernel", "-"));
+            }
         }
         foreach (var (n, k, what) in new[] { (2048, 4096, "output projection"), (513, 2048, "router + shared gate"), (9216, 2048, "attention q|k|v|gate"), (12352, 2048, "DeltaNet in_proj"), (151936, 2048, "lm head") })
             Gemv(cuda, rows, n, k, what, copyTbs);
+        NormsThenGemv(cuda, rows);
         Experts(cuda, rows, copyTbs);
         ArgMax(cuda, rows);
         return rows;
@@ -38,9 +42,65 @@ internal static class GraphedKernels
         using var o = cuda.Allocate(DType.F32, 1, n);
         try
         {
-            double us = Measure.GraphMicros(cuda, i => cuda.MatMul(x, weights[i], null, o), calls: calls);
-            double tbs = bytes / us / 1e6;
-            rows.Add(new Row("graphed kernels", $"GEMV bf16 {n}x{k} ({what}), T=1", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%)", "-"));
+            foreach (var (_, how) in Launches(cuda))
+            {
+                double us = Measure.GraphMicros(cuda, i => cuda.MatMul(x, weights[i], null, o), calls: calls);
+                double tbs = bytes / us / 1e6;
+                rows.Add(new Row("graphed kernels", $"GEMV bf16 {n}x{k} ({what}), T=1{how}", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%)", "-"));
+            }
+        }
+        finally
+        {
+            foreach (var w in weights) w.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The step's edges plain, then programmatic (<see cref="CudaBackendOptions.ProgrammaticLaunch"/>), each yielded
+    /// with the options set and a label for the case; the options restored after.
+    /// </summary>
+    private static IEnumerable<(bool Programmatic, string Label)> Launches(CudaBackend cuda)
+    {
+        var saved = cuda.Options;
+        try
+        {
+            foreach (bool programmatic in new[] { false, true })
+            {
+                cuda.Options = saved with { ProgrammaticLaunch = programmatic };
+                yield return (programmatic, programmatic ? ", programmatic edges" : ", plain edges");
+            }
+        }
+        finally
+        {
+            cuda.Options = saved;
+        }
+    }
+
+    /// <summary>
+    /// Four 2048-wide RMSNorms (kernels that leave memory idle) and then the 2048×4096 output-projection GEMV, on distinct
+    /// weights each call: with programmatic edges the GEMV is launched during the norms and hints its rows into L2.
+    /// </summary>
+    private static void NormsThenGemv(CudaBackend cuda, List<Row> rows)
+    {
+        const int n = 2048, k = 4096, calls = 24;
+        var weights = Enumerable.Range(0, calls).Select(i => cuda.Upload(RandomMatrix.Whole(DType.BF16, n, k, (ulong)(7100 + i), 0.02f))).ToList();
+        using var x = cuda.Upload(HostWeights.Floats(k, seed: 3), 1, k);
+        using var normed = cuda.Allocate(DType.F32, 1, k);
+        using var g = cuda.Upload(HostWeights.Floats(k, seed: 4), k);
+        using var o = cuda.Allocate(DType.F32, 1, n);
+        try
+        {
+            foreach (var (_, how) in Launches(cuda))
+                foreach (int norms in new[] { 1, 4 })
+                    foreach (bool gemv in new[] { false, true })
+                    {
+                        double us = Measure.GraphMicros(cuda, i =>
+                        {
+                            for (int r = 0; r < norms; r++) cuda.RmsNorm(r == 0 ? x : normed, g, normed, 1e-6f, unitOffset: false);
+                            if (gemv) cuda.MatMul(normed, weights[i], null, o);
+                        }, calls: calls);
+                        rows.Add(new Row("graphed kernels", $"{norms} RMSNorms (4096){(gemv ? $" then GEMV bf16 {n}x{k}" : "")}{how}", us, "per call", "-"));
+                    }
         }
         finally
         {
@@ -69,13 +129,14 @@ internal static class GraphedKernels
         try
         {
             foreach (bool single in new[] { false, true })
-            {
-                cuda.Options = saved with { MoeSingleTokenDown = single };
-                double us = Measure.GraphMicros(cuda, i => cuda.MoeExperts(x, ids[i], w, set, o), calls: calls);
-                double tbs = bytes / us / 1e6;
-                string how = single ? "down pass loading every slot at once" : "down pass four slots a round";
-                rows.Add(new Row("graphed kernels", $"MoeExperts E=512 k=10 +1 shared, T=1, {how}", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%)", "-"));
-            }
+                foreach (bool programmatic in new[] { false, true })
+                {
+                    cuda.Options = saved with { MoeSingleTokenDown = single, ProgrammaticLaunch = programmatic };
+                    double us = Measure.GraphMicros(cuda, i => cuda.MoeExperts(x, ids[i], w, set, o), calls: calls);
+                    double tbs = bytes / us / 1e6;
+                    string how = (single ? "down pass loading every slot at once" : "down pass four slots a round") + (programmatic ? ", programmatic edges" : ", plain edges");
+                    rows.Add(new Row("graphed kernels", $"MoeExperts E=512 k=10 +1 shared, T=1, {how}", us, $"{tbs:F2} TB/s ({100 * tbs / copyTbs:F0}%)", "-"));
+                }
         }
         finally
         {

@@ -42,7 +42,7 @@ internal static class ModelBench
             {
                 double tpot = Decode(model, batch, s.Isl, s.Osl);
                 results[(fse, batch)] = (tpot, ttft);
-                Console.WriteLine($"FSE {fse} B={batch}: TPOT {tpot:F3} ms, {batch / tpot * 1000:F0} tok/s (TTFT {ttft:F1} ms)");
+                Console.WriteLine($"FSE {fse} B={batch}: TPOT {tpot:F3} ms, {batch / tpot * 1000:F0} tok/s (TTFT {ttft:F1} ms)" + GraphNote(b));
             }
             if (fse == FseMode.On) sampledTpot = Decode(model, s.Batches[0], s.Isl, s.Osl, greedy: false);
         }
@@ -64,6 +64,12 @@ internal static class ModelBench
         table.AppendLine($"TPOT above: greedy steps, next tokens taken on the device; batch {s.Batches[0]} FSE on with every row of logits downloaded (sampling): {sampledTpot:F3} ms");
         return table.ToString();
     }
+
+    /// <summary>The last recorded step's programmatic edges, and why some could not be made (CUDA only).</summary>
+    private static string GraphNote(IBackend b) => b is CudaBackend cuda
+        ? $"; last step graph: {cuda.ProgrammaticEdges} programmatic edges" + (cuda.LastProgrammaticFailure is { } why ? $" ({why})" : "") +
+          (cuda.LastStepGraphFailure is { } failed ? $"; not recorded: {failed}" : "")
+        : "";
 
     /// <summary>
     /// Where the time goes, FSE on: every op of one ISL-token prefill and of <paramref name="decodeSteps"/> decode steps

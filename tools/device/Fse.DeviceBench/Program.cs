@@ -10,9 +10,10 @@ using Fse.Kernels.Cuda;
 //   the FSE off/on serving sweep through fse-server started per mode;
 // profile [same options as model]: per-op times of a prefill and decode steps (FSE on), each op timed to completion;
 // model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on
-// (--no-single-token-down, --no-argmax-parts, --no-attention-by-kv-head: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile).
+// (--no-single-token-down, --no-argmax-parts, --no-attention-by-kv-head, --no-programmatic: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile).
 // graphs [same options as model]: decode steps replayed from step graphs against eager steps (logits and step times).
-// graphed [--copy-tbps X]: the weight-streaming kernels of a batch-1 decode step and an almost empty kernel, timed inside replayed step graphs.
+// graphed [--copy-tbps X]: the weight-streaming kernels of a batch-1 decode step, an almost empty kernel and norms before a
+//   GEMV, timed inside replayed step graphs, each with the graph's edges plain and programmatic.
 // contract: the BackendContract against the CUDA backend in three MatMul configurations (default, every MatMul through
 // cuBLAS, every MatMul through the tiled kernel); bench [--graphed]: the kernel micro-benchmarks (--graphed: µs per call
 // inside a replayed step graph, as a decode step sees it, instead of at the host's launch rate). Prints a table last and exits
@@ -70,8 +71,8 @@ if (mode is "model" or "parity" or "profile" or "graphs")
     }
     Func<Fse.Kernels.IBackend> device = plainCpu ? () => new CpuBackend() : simulate ? CudaBackend.CreateCpuSimulation : () => CudaBackend.CreateCuda();
     bool noSingleTokenDown = args.Contains("--no-single-token-down"), noArgMaxParts = args.Contains("--no-argmax-parts");
-    bool noKvHeadAttention = args.Contains("--no-attention-by-kv-head");
-    if ((noSingleTokenDown || noArgMaxParts || noKvHeadAttention) && !plainCpu)
+    bool noKvHeadAttention = args.Contains("--no-attention-by-kv-head"), noProgrammatic = args.Contains("--no-programmatic");
+    if ((noSingleTokenDown || noArgMaxParts || noKvHeadAttention || noProgrammatic) && !plainCpu)
     {
         var make = device;
         device = () =>
@@ -82,6 +83,7 @@ if (mode is "model" or "parity" or "profile" or "graphs")
                 MoeSingleTokenDown = b.Options.MoeSingleTokenDown && !noSingleTokenDown,
                 ArgMaxInParts = b.Options.ArgMaxInParts && !noArgMaxParts,
                 AttentionByKvHead = b.Options.AttentionByKvHead && !noKvHeadAttention,
+                ProgrammaticLaunch = b.Options.ProgrammaticLaunch && !noProgrammatic,
             };
             return b;
         };
