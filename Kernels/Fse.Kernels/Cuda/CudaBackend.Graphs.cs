@@ -132,9 +132,7 @@ public sealed partial class CudaBackend : IStepGraphs
             }
             if (output.ElementCount * sizeof(float) <= PageLockedOutputBytes) graph.CopyOutAtEnd(_acc, output, _status.View);
             capturing = false;
-            nint captured = driver.EndCapture(stream);
-            ProgrammaticEdges = Options.ProgrammaticLaunch ? MakeEdgesProgrammatic(driver, captured) : 0;
-            graph.Finish(captured, output);
+            graph.Finish(driver.EndCapture(stream), output, g => ProgrammaticEdges = Options.ProgrammaticLaunch ? MakeEdgesProgrammatic(driver, g) : 0);
             return graph;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -163,21 +161,16 @@ public sealed partial class CudaBackend : IStepGraphs
     public string? LastProgrammaticFailure { get; private set; }
 
     /// <summary>
-    /// The edges between this backend's own kernels made programmatic, when device and driver allow; a refusal keeps
-    /// the edges changed so far (each is correct on its own: every kernel waits for its predecessor) and is reported.
+    /// The edges between this backend's own kernels made programmatic, when device and driver allow. A refusal keeps the
+    /// edges changed before it (each is correct on its own: every kernel waits for its predecessor) and is reported in
+    /// <see cref="LastProgrammaticFailure"/>; a failure of the graph API itself fails the recording (the step runs eagerly).
     /// </summary>
     private int MakeEdgesProgrammatic(CudaDriver driver, nint graph)
     {
         if (_k.Functions.Count == 0 || !driver.HasProgrammaticEdges || !_k.WaitsForPredecessor) return 0;
-        try
-        {
-            return driver.MakeEdgesProgrammatic(graph, _k.Functions);
-        }
-        catch (InvalidOperationException e)
-        {
-            LastProgrammaticFailure = e.Message;
-            return 0;
-        }
+        int changed = driver.MakeEdgesProgrammatic(graph, _k.Functions, out var refusal);
+        if (refusal is not null) LastProgrammaticFailure = refusal;
+        return changed;
     }
 
     private void RunEager(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, Action<Tensor, Tensor, Tensor> step, Span<float> output) =>

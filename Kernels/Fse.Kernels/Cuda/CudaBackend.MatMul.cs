@@ -147,8 +147,8 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// Whether kernels launched now hint their weights into L2 before they wait for their predecessor: only while a step
-    /// graph records with programmatic edges, where the hint overlaps the predecessor's tail (eagerly it would only delay
-    /// the kernel's own reads).
+    /// graph records with programmatic edges, where the kernel is launched early and the hint overlaps what runs before it
+    /// (eagerly it would only delay the kernel's own reads).
     /// </summary>
     private bool HintsWeights => _recording && Options.ProgrammaticLaunch && _k.WaitsForPredecessor;
 

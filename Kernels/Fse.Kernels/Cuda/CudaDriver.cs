@@ -126,11 +126,12 @@ internal sealed unsafe class CudaDriver
     /// Makes every plain edge of <paramref name="graph"/> between two kernel nodes whose functions are in
     /// <paramref name="functions"/> programmatic (the downstream kernel may launch once every group of the upstream one
     /// has triggered, and waits for its completion in <c>griddepcontrol.wait</c>); other edges (copies, cuBLAS kernels)
-    /// stay as recorded. Returns the number of edges changed. An edge the driver refuses is put back as it was and the
-    /// error thrown.
+    /// stay as recorded. Returns the number of edges changed; at the first edge the driver refuses (left or put back as
+    /// it was) it stops and says why in <paramref name="refusal"/>.
     /// </summary>
-    public int MakeEdgesProgrammatic(nint graph, IReadOnlySet<nint> functions)
+    public int MakeEdgesProgrammatic(nint graph, IReadOnlySet<nint> functions, out string? refusal)
     {
+        refusal = null;
         if (!HasProgrammaticEdges) throw new NotSupportedException("The CUDA driver has no graph edge data (needs CUDA 12.3).");
         nuint n = 0;
         Check(_getEdges(graph, null, null, null, &n), "cuGraphGetEdges_v2");
@@ -164,14 +165,19 @@ internal sealed unsafe class CudaDriver
             var plain = data[i];
             var programmatic = new EdgeData { FromPort = KernelPortProgrammatic, Type = DependencyProgrammatic };
             int removed = _removeDependencies(graph, &f, &t, &plain, 1);
-            // Graphs holding cuBLAS kernels refused the call with edge data (801, not supported); the plain one may not.
+            // Graphs holding cuBLAS kernels refused the call with edge data (801, not supported); try the plain one too.
             if (removed == NotSupported) removed = _removePlainDependencies(graph, &f, &t, 1);
-            Check(removed, "cuGraphRemoveDependencies");
+            if (removed != 0)
+            {
+                refusal = $"cuGraphRemoveDependencies failed with CUDA error {removed}.";
+                break;
+            }
             int status = _addDependencies(graph, &f, &t, &programmatic, 1);
             if (status != 0)
             {
-                _addDependencies(graph, &f, &t, &plain, 1);
-                Check(status, "cuGraphAddDependencies_v2 (programmatic)");
+                Check(_addDependencies(graph, &f, &t, &plain, 1), "cuGraphAddDependencies_v2 (the plain edge back)");
+                refusal = $"cuGraphAddDependencies_v2 (programmatic) failed with CUDA error {status}.";
+                break;
             }
             changed++;
         }
