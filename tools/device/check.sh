@@ -5,8 +5,9 @@
 # .gpu/cuda. Runs the backend contract against the real CUDA backend (default paths, every MatMul through cuBLAS, every
 # MatMul through the tiled kernel), then the kernel micro-benchmarks, and prints a short table last (also written to
 # $OUT/devicebench.md when OUT is set), then replays decode steps from step graphs against eager steps ($OUT/graphs.md)
-# and times a batch-1 step's weight-streaming kernels inside replayed graphs ($OUT/graphed/devicebench.md), and last
-# compares CUDA logits and greedy output with the CPU backend's on every HF fixture ($OUT/parity/parity.md).
+# and times a batch-1 step's weight-streaming kernels inside replayed graphs with plain and programmatic edges
+# ($OUT/graphed/devicebench.md), and last compares CUDA logits and greedy output with the CPU backend's on every HF
+# fixture ($OUT/parity/parity.md).
 # Exit code 0 only when every contract case, every benchmark check, the graph check and every fixture passed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
