@@ -122,6 +122,7 @@ public sealed partial class CudaBackend : IStepGraphs
         {
             driver.BeginCapture(stream);
             capturing = true;
+            _k.BeforeLaunch = ProgrammaticEdgeHook(driver, stream);
             var output = CudaTensor.Allocate(this, _pool, DType.F32, [logitRows.Length, outputColumns]);
             using (var ids = CudaTensor.Allocate(this, _pool, DType.I32, [tokenIds.Length]))
             using (var rows = CudaTensor.Allocate(this, _pool, DType.I32, [logitRows.Length]))
@@ -132,7 +133,7 @@ public sealed partial class CudaBackend : IStepGraphs
             }
             if (output.ElementCount * sizeof(float) <= PageLockedOutputBytes) graph.CopyOutAtEnd(_acc, output, _status.View);
             capturing = false;
-            graph.Finish(driver.EndCapture(stream), output, g => ProgrammaticEdges = Options.ProgrammaticLaunch ? MakeEdgesProgrammatic(driver, g) : 0);
+            graph.Finish(driver.EndCapture(stream), output);
             return graph;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -144,6 +145,7 @@ public sealed partial class CudaBackend : IStepGraphs
         }
         finally
         {
+            _k.BeforeLaunch = null;
             _recording = false;
             _pool.EndCapture();
             (_ws, _staging) = (workspace, staging);
@@ -157,20 +159,19 @@ public sealed partial class CudaBackend : IStepGraphs
     /// <summary>Kernel-to-kernel edges made programmatic in the last recorded step.</summary>
     public int ProgrammaticEdges { get; private set; }
 
-    /// <summary>Why the last recorded step kept some plain edges it could have made programmatic; null when none.</summary>
-    public string? LastProgrammaticFailure { get; private set; }
-
     /// <summary>
-    /// The edges between this backend's own kernels made programmatic, when device and driver allow. A refusal keeps the
-    /// edges changed before it (each is correct on its own: every kernel waits for its predecessor) and is reported in
-    /// <see cref="LastProgrammaticFailure"/>; a failure of the graph API itself fails the recording (the step runs eagerly).
+    /// While a step records with <see cref="CudaBackendOptions.ProgrammaticLaunch"/> on an sm_90 device and a CUDA 12.3
+    /// driver: before each of this backend's kernels is launched, its edge from the previous node becomes programmatic
+    /// when that node is also one of them (<see cref="CudaDriver.MakeNextEdgeProgrammatic"/>); counted in <see cref="ProgrammaticEdges"/>.
     /// </summary>
-    private int MakeEdgesProgrammatic(CudaDriver driver, nint graph)
+    private Action? ProgrammaticEdgeHook(CudaDriver driver, nint stream)
     {
-        if (_k.Functions.Count == 0 || !driver.HasProgrammaticEdges || !_k.WaitsForPredecessor) return 0;
-        int changed = driver.MakeEdgesProgrammatic(graph, _k.Functions, out var refusal);
-        if (refusal is not null) LastProgrammaticFailure = refusal;
-        return changed;
+        ProgrammaticEdges = 0;
+        if (!Options.ProgrammaticLaunch || _k.Functions.Count == 0 || !_k.WaitsForPredecessor || !driver.HasProgrammaticEdges) return null;
+        return () =>
+        {
+            if (driver.MakeNextEdgeProgrammatic(stream, _k.Functions)) ProgrammaticEdges++;
+        };
     }
 
     private void RunEager(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, Action<Tensor, Tensor, Tensor> step, Span<float> output) =>

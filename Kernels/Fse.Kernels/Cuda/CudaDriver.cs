@@ -24,11 +24,9 @@ internal sealed unsafe class CudaDriver
     private readonly delegate* unmanaged<float*, nint, nint, int> _eventElapsed;
     private readonly delegate* unmanaged<nint, int> _eventDestroy;
 
-    // CUDA 12.3+: edges with data (programmatic dependent launch inside graphs); null on older drivers.
-    private readonly delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint*, int> _getEdges;
-    private readonly delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint, int> _removeDependencies;
-    private readonly delegate* unmanaged<nint, nint*, nint*, nuint, int> _removePlainDependencies;
-    private readonly delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint, int> _addDependencies;
+    // CUDA 12.3+: capture dependencies with edge data (programmatic dependent launch inside graphs); null on older drivers.
+    private readonly delegate* unmanaged<nint, int*, ulong*, nint*, nint**, EdgeData**, nuint*, int> _captureInfo;
+    private readonly delegate* unmanaged<nint, nint*, EdgeData*, nuint, uint, int> _setCaptureDependencies;
     private readonly delegate* unmanaged<nint, int*, int> _nodeType;
     private readonly delegate* unmanaged<nint, KernelNodeParams*, int> _kernelNodeParams;
 
@@ -48,7 +46,8 @@ internal sealed unsafe class CudaDriver
     }
 
     private const int NodeTypeKernel = 0;
-    private const int NotSupported = 801;
+    private const int CaptureActive = 1;
+    private const uint SetCaptureDependencies = 1;
     private const byte DependencyProgrammatic = 1;
     private const byte KernelPortProgrammatic = 1;
 
@@ -64,16 +63,13 @@ internal sealed unsafe class CudaDriver
         _eventRecord = (delegate* unmanaged<nint, nint, uint, int>)NativeLibrary.GetExport(lib, "cuEventRecordWithFlags");
         _eventElapsed = (delegate* unmanaged<float*, nint, nint, int>)NativeLibrary.GetExport(lib, "cuEventElapsedTime");
         _eventDestroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(lib, "cuEventDestroy_v2");
-        if (NativeLibrary.TryGetExport(lib, "cuGraphGetEdges_v2", out var getEdges) &&
-            NativeLibrary.TryGetExport(lib, "cuGraphRemoveDependencies_v2", out var remove) &&
-            NativeLibrary.TryGetExport(lib, "cuGraphAddDependencies_v2", out var add) &&
+        if (NativeLibrary.TryGetExport(lib, "cuStreamGetCaptureInfo_v3", out var captureInfo) &&
+            NativeLibrary.TryGetExport(lib, "cuStreamUpdateCaptureDependencies_v2", out var setDependencies) &&
             NativeLibrary.TryGetExport(lib, "cuGraphNodeGetType", out var nodeType) &&
             NativeLibrary.TryGetExport(lib, "cuGraphKernelNodeGetParams_v2", out var kernelParams))
         {
-            _getEdges = (delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint*, int>)getEdges;
-            _removeDependencies = (delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint, int>)remove;
-            _removePlainDependencies = (delegate* unmanaged<nint, nint*, nint*, nuint, int>)NativeLibrary.GetExport(lib, "cuGraphRemoveDependencies");
-            _addDependencies = (delegate* unmanaged<nint, nint*, nint*, EdgeData*, nuint, int>)add;
+            _captureInfo = (delegate* unmanaged<nint, int*, ulong*, nint*, nint**, EdgeData**, nuint*, int>)captureInfo;
+            _setCaptureDependencies = (delegate* unmanaged<nint, nint*, EdgeData*, nuint, uint, int>)setDependencies;
             _nodeType = (delegate* unmanaged<nint, int*, int>)nodeType;
             _kernelNodeParams = (delegate* unmanaged<nint, KernelNodeParams*, int>)kernelParams;
         }
@@ -119,69 +115,37 @@ internal sealed unsafe class CudaDriver
         if (_endCapture(stream, &graph) == 0 && graph != 0) _graphDestroy(graph);
     }
 
-    /// <summary>Whether the driver can make graph edges programmatic (CUDA 12.3 and newer).</summary>
-    public bool HasProgrammaticEdges => _getEdges != null;
+    /// <summary>Whether the driver can give captured edges data (CUDA 12.3 and newer): programmatic edges in step graphs.</summary>
+    public bool HasProgrammaticEdges => _captureInfo != null;
 
     /// <summary>
-    /// Makes every plain edge of <paramref name="graph"/> between two kernel nodes whose functions are in
-    /// <paramref name="functions"/> programmatic (the downstream kernel may launch once every group of the upstream one
-    /// has triggered, and waits for its completion in <c>griddepcontrol.wait</c>); other edges (copies, cuBLAS kernels)
-    /// stay as recorded. Returns the number of edges changed; at the first edge the driver refuses (left or put back as
-    /// it was) it stops and says why in <paramref name="refusal"/>.
+    /// While <paramref name="stream"/> records: when the node the next launch will depend on is a single plain edge from
+    /// a kernel whose function is in <paramref name="functions"/>, makes that edge programmatic (the next kernel may
+    /// launch once every group of that one has triggered, and waits for its completion in <c>griddepcontrol.wait</c>).
+    /// Edges from copies or other libraries' kernels stay plain. Returns whether the edge was changed.
     /// </summary>
-    public int MakeEdgesProgrammatic(nint graph, IReadOnlySet<nint> functions, out string? refusal)
+    public bool MakeNextEdgeProgrammatic(nint stream, IReadOnlySet<nint> functions)
     {
-        refusal = null;
-        if (!HasProgrammaticEdges) throw new NotSupportedException("The CUDA driver has no graph edge data (needs CUDA 12.3).");
-        nuint n = 0;
-        Check(_getEdges(graph, null, null, null, &n), "cuGraphGetEdges_v2");
-        if (n == 0) return 0;
-        var from = new nint[(int)n];
-        var to = new nint[(int)n];
-        var data = new EdgeData[(int)n];
-        fixed (nint* f = from, t = to)
-        fixed (EdgeData* d = data)
-            Check(_getEdges(graph, f, t, d, &n), "cuGraphGetEdges_v2");
-        var ours = new Dictionary<nint, bool>();
-        bool Ours(nint node)
-        {
-            if (ours.TryGetValue(node, out bool known)) return known;
-            int type;
-            Check(_nodeType(node, &type), "cuGraphNodeGetType");
-            bool result = false;
-            if (type == NodeTypeKernel)
-            {
-                KernelNodeParams p;
-                Check(_kernelNodeParams(node, &p), "cuGraphKernelNodeGetParams_v2");
-                result = functions.Contains(p.Function);
-            }
-            return ours[node] = result;
-        }
-        int changed = 0;
-        for (int i = 0; i < (int)n; i++)
-        {
-            if (data[i].Type != 0 || data[i].FromPort != 0 || data[i].ToPort != 0 || !Ours(from[i]) || !Ours(to[i])) continue;
-            nint f = from[i], t = to[i];
-            var plain = data[i];
-            var programmatic = new EdgeData { FromPort = KernelPortProgrammatic, Type = DependencyProgrammatic };
-            int removed = _removeDependencies(graph, &f, &t, &plain, 1);
-            // Graphs holding cuBLAS kernels refused the call with edge data (801, not supported); try the plain one too.
-            if (removed == NotSupported) removed = _removePlainDependencies(graph, &f, &t, 1);
-            if (removed != 0)
-            {
-                refusal = $"cuGraphRemoveDependencies failed with CUDA error {removed}.";
-                break;
-            }
-            int status = _addDependencies(graph, &f, &t, &programmatic, 1);
-            if (status != 0)
-            {
-                Check(_addDependencies(graph, &f, &t, &plain, 1), "cuGraphAddDependencies_v2 (the plain edge back)");
-                refusal = $"cuGraphAddDependencies_v2 (programmatic) failed with CUDA error {status}.";
-                break;
-            }
-            changed++;
-        }
-        return changed;
+        if (!HasProgrammaticEdges) return false;
+        int status;
+        ulong id;
+        nint graph;
+        nint* dependencies;
+        EdgeData* data;
+        nuint n;
+        Check(_captureInfo(stream, &status, &id, &graph, &dependencies, &data, &n), "cuStreamGetCaptureInfo_v3");
+        if (status != CaptureActive || n != 1) return false;
+        if (data != null && (data[0].Type != 0 || data[0].FromPort != 0 || data[0].ToPort != 0)) return false;
+        nint node = dependencies[0];
+        int type;
+        Check(_nodeType(node, &type), "cuGraphNodeGetType");
+        if (type != NodeTypeKernel) return false;
+        KernelNodeParams p;
+        Check(_kernelNodeParams(node, &p), "cuGraphKernelNodeGetParams_v2");
+        if (!functions.Contains(p.Function)) return false;
+        var programmatic = new EdgeData { FromPort = KernelPortProgrammatic, Type = DependencyProgrammatic };
+        Check(_setCaptureDependencies(stream, &node, &programmatic, 1, SetCaptureDependencies), "cuStreamUpdateCaptureDependencies_v2");
+        return true;
     }
 
     public nint Instantiate(nint graph)

@@ -99,12 +99,15 @@ internal sealed class KernelSet
 
     /// <summary>
     /// The CUDA functions of these kernels (empty on other accelerators): every one waits for its predecessor's grid
-    /// before it touches what a step writes, so an edge between two of them may be made programmatic.
+    /// before it touches what a step writes, so an edge from one of them to the next may be made programmatic.
     /// </summary>
     public IReadOnlySet<nint> Functions => _functions;
 
     /// <summary>Whether the kernels were loaded with the wait and trigger of programmatic launch (sm_90 and newer).</summary>
     public bool WaitsForPredecessor { get; private set; }
+
+    /// <summary>Called before every launch of these kernels (while a step graph records: to make its edge programmatic).</summary>
+    public Action? BeforeLaunch { get; set; }
 
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> Add { get; }
     public Action<KernelConfig, ArrayView<float>, ArrayView<U4>, ArrayView<float>, int, int> ArgMax { get; }
@@ -160,14 +163,14 @@ internal sealed class KernelSet
 
     private Action<KernelConfig, T1> L<T1>(Action<T1> k) where T1 : struct
     {
-        if (Load<Action<AcceleratorStream, KernelConfig, T1>>(k.Method) is { } f) return (c, a) => f(_acc.DefaultStream, c, a);
+        if (Load<Action<AcceleratorStream, KernelConfig, T1>>(k.Method) is { } f) return (c, a) => { BeforeLaunch?.Invoke(); f(_acc.DefaultStream, c, a); };
         return _acc.LoadStreamKernel(k);
     }
 
     private Action<KernelConfig, T1, T2, T3, T4> L<T1, T2, T3, T4>(Action<T1, T2, T3, T4> k)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct
     {
-        if (Load<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4>>(k.Method) is { } f) return (c, a, b, d, e) => f(_acc.DefaultStream, c, a, b, d, e);
+        if (Load<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4>>(k.Method) is { } f) return (c, a, b, d, e) => { BeforeLaunch?.Invoke(); f(_acc.DefaultStream, c, a, b, d, e); };
         return _acc.LoadStreamKernel(k);
     }
 
@@ -175,7 +178,7 @@ internal sealed class KernelSet
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
     {
         if (Load<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5>>(k.Method) is { } f)
-            return (c, a, b, d, e, g) => f(_acc.DefaultStream, c, a, b, d, e, g);
+            return (c, a, b, d, e, g) => { BeforeLaunch?.Invoke(); f(_acc.DefaultStream, c, a, b, d, e, g); };
         return _acc.LoadStreamKernel(k);
     }
 
@@ -183,7 +186,7 @@ internal sealed class KernelSet
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
     {
         if (Load<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6>>(k.Method) is { } f)
-            return (c, a, b, d, e, g, h) => f(_acc.DefaultStream, c, a, b, d, e, g, h);
+            return (c, a, b, d, e, g, h) => { BeforeLaunch?.Invoke(); f(_acc.DefaultStream, c, a, b, d, e, g, h); };
         return _acc.LoadStreamKernel(k);
     }
 
@@ -191,7 +194,7 @@ internal sealed class KernelSet
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct
     {
         if (Load<Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7>>(k.Method) is { } f)
-            return (c, a, b, d, e, g, h, m) => f(_acc.DefaultStream, c, a, b, d, e, g, h, m);
+            return (c, a, b, d, e, g, h, m) => { BeforeLaunch?.Invoke(); f(_acc.DefaultStream, c, a, b, d, e, g, h, m); };
         return _acc.LoadStreamKernel(k);
     }
 

@@ -48,11 +48,10 @@ internal sealed class StepGraph : IDisposable
         status.CopyToCPUUnsafeAsync(accelerator.DefaultStream, ref HostStatus.Span[0], status.Length);
     }
 
-    /// <summary>Takes the captured graph (disposed with this step from here on), lets <paramref name="edit"/> change it, and instantiates it.</summary>
-    public void Finish(nint graph, CudaTensor output, Action<nint> edit)
+    /// <summary>Takes the captured graph and instantiates it.</summary>
+    public void Finish(nint graph, CudaTensor output)
     {
         _graph = graph;
-        edit(graph);
         _exec = _driver.Instantiate(graph);
         Output = output;
     }

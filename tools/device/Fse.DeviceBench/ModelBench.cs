@@ -65,9 +65,9 @@ internal static class ModelBench
         return table.ToString();
     }
 
-    /// <summary>The last recorded step's programmatic edges, and why some could not be made (CUDA only).</summary>
+    /// <summary>The last recorded step's programmatic edges, and why the last unrecordable step failed (CUDA only).</summary>
     private static string GraphNote(IBackend b) => b is CudaBackend cuda
-        ? $"; last step graph: {cuda.ProgrammaticEdges} programmatic edges" + (cuda.LastProgrammaticFailure is { } why ? $" ({why})" : "") +
+        ? $"; last step graph: {cuda.ProgrammaticEdges} programmatic edges" +
           (cuda.LastStepGraphFailure is { } failed ? $"; not recorded: {failed}" : "")
         : "";
 
