@@ -13,8 +13,8 @@ namespace Fse.Kernels.Cuda;
 /// (a DeltaNet or attention layer's conv, recurrence, attention, gates) to the next weight-streaming kernel, whose hints
 /// then overlap that chain, which leaves memory idle. The norms that follow a weight-streaming kernel trigger after their
 /// wait (<see cref="Device.TriggerAfterWaitAttribute"/>): otherwise the next projection's hints would compete with the
-/// previous one's reads (H100, batch-1 TPOT: every short kernel triggering first 1.329–1.357 ms, none 1.315–1.341, all
-/// but the norms 1.301–1.323). ILGPU 1.5 targets sm_80 for every device, so the PTX of every kernel is rewritten here
+/// previous one's reads (H100, batch-1 TPOT: every short kernel triggering first 1.329–1.357 ms, every kernel after its
+/// wait 1.315–1.341, all but the norms first 1.301–1.323). ILGPU 1.5 targets sm_80 for every device, so the PTX of every kernel is rewritten here
 /// before it is loaded: the target raised, and the trigger and the wait placed at the entry of every kernel that does not
 /// place its own wait.
 /// </summary>
@@ -35,8 +35,8 @@ internal static partial class ProgrammaticLaunch
     /// <summary>
     /// <paramref name="ptx"/> made ready for programmatic launch on an sm_<paramref name="architecture"/> device: target
     /// sm_<paramref name="architecture"/>, and every <c>.entry</c> without its own wait opening with the trigger and the
-    /// wait (<paramref name="triggerFirst"/>) or the wait and the trigger. Throws when the PTX has no target line or an instruction set older than 7.8 (the first with
-    /// <c>griddepcontrol</c>).
+    /// wait (<paramref name="triggerFirst"/>) or the wait and the trigger. Throws when the PTX has no target line or an
+    /// instruction set older than 7.8 (the first with <c>griddepcontrol</c>).
     /// </summary>
     public static string Enable(string ptx, int architecture, bool triggerFirst)
     {
