@@ -109,7 +109,7 @@ public sealed partial class CudaBackend
             long grouped = (long)tokens * kvHeads * parts;
             if (Options.AttentionByKvHead && args.Vector != 0 && perKvHead > 1 && perKvHead <= GroupedQueryAttention.MaxHeads
                 && grouped >= 2L * _acc.NumMultiprocessors && (long)groupedFloats * sizeof(float) <= _acc.MaxSharedMemoryPerGroup)
-                _k.AttendByKvHead(Rows(checked((long)tokens * kvHeads * parts), groupedFloats), args);
+                _k.AttendByKvHead(Rows(grouped, groupedFloats), args);
             else
                 _k.Attend(Rows(checked(jobs * parts), chunkFloats + 3 * keys + 4 * _group), args);
             if (parts > 1) _k.AttendCombine(Rows(jobs, parts + warps + 4 * _group), args);

@@ -39,9 +39,13 @@ internal sealed class KernelSet
     private readonly List<MethodInfo> _methods = [];
     private readonly HashSet<nint> _functions = [];
 
+    /// <summary>The CUDA device's architecture as major·10 + minor (90 for sm_90); 0 on other accelerators.</summary>
+    private readonly int _architecture;
+
     public KernelSet(Accelerator accelerator)
     {
         _acc = accelerator;
+        _architecture = accelerator is CudaAccelerator { Architecture: { } a } ? a.Major * 10 + a.Minor : 0;
         Add = L<ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.Add);
         ArgMax = L<ArrayView<float>, ArrayView<U4>, ArrayView<float>, int, int>(SamplingKernels.ArgMax);
         ArgMaxParts = L<ArrayView<float>, ArrayView<U4>, ArrayView<float>, ArrayView<int>, int, int, int>(SamplingKernels.ArgMaxParts);
@@ -104,7 +108,7 @@ internal sealed class KernelSet
     public IReadOnlySet<nint> Functions => _functions;
 
     /// <summary>Whether the kernels were loaded with the wait and trigger of programmatic launch (sm_90 and newer).</summary>
-    public bool WaitsForPredecessor { get; private set; }
+    public bool WaitsForPredecessor => _architecture >= ProgrammaticLaunch.MinArchitecture;
 
     /// <summary>Called before every launch of these kernels (while a step graph records: to make its edge programmatic).</summary>
     public Action? BeforeLaunch { get; set; }
@@ -205,12 +209,10 @@ internal sealed class KernelSet
     private TDelegate? Load<TDelegate>(MethodInfo method) where TDelegate : Delegate
     {
         _methods.Add(method);
-        if (_acc is not CudaAccelerator cuda) return null;
+        if (_acc is not CudaAccelerator) return null;
         var compiled = (PTXCompiledKernel)_acc.CompileKernel(EntryPointDescription.FromExplicitlyGroupedKernel(method));
-        int arch = cuda.Architecture is { } a ? a.Major * 10 + a.Minor : 0;
-        WaitsForPredecessor = arch >= ProgrammaticLaunch.MinArchitecture;
         string ptx = WaitsForPredecessor
-            ? ProgrammaticLaunch.Enable(compiled.PTXAssembly, arch, triggerFirst: method.GetCustomAttribute<TriggerAfterWaitAttribute>() is null)
+            ? ProgrammaticLaunch.Enable(compiled.PTXAssembly, _architecture, triggerFirst: method.GetCustomAttribute<TriggerAfterWaitAttribute>() is null)
             : ProgrammaticLaunch.Disable(compiled.PTXAssembly);
         var kernel = (CudaKernel)_acc.LoadKernel(Rebuilt(compiled, ptx));
         _functions.Add(kernel.FunctionPtr);

@@ -72,9 +72,11 @@ internal static partial class ProgrammaticLaunch
             result.Append(lines[open]).Append('\n');
             int body = open + 1;
             while (body < close && IsDeclaration(lines[body])) result.Append(lines[body++]).Append('\n');
-            if (placesOwnWait) { }
-            else if (triggerFirst) result.Append('\t').Append(TriggerInstruction).Append("\n\t").Append(WaitInstruction).Append('\n');
-            else result.Append('\t').Append(WaitInstruction).Append("\n\t").Append(TriggerInstruction).Append('\n');
+            if (!placesOwnWait)
+            {
+                var (first, second) = triggerFirst ? (TriggerInstruction, WaitInstruction) : (WaitInstruction, TriggerInstruction);
+                result.Append('\t').Append(first).Append("\n\t").Append(second).Append('\n');
+            }
             i = body - 1;
         }
         result.Length--;
