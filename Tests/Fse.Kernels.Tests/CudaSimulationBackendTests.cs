@@ -63,6 +63,7 @@ public sealed class BorrowedBackend(IBackend inner) : IBackend
     public void Add(Tensor a, Tensor b, Tensor output) => inner.Add(a, b, output);
     public void AddRmsNorm(Tensor residual, Tensor delta, Tensor weight, Tensor output, float eps, bool unitOffset) => inner.AddRmsNorm(residual, delta, weight, output, eps, unitOffset);
     public void MatMul(Tensor x, Tensor weight, Tensor? bias, Tensor output) => inner.MatMul(x, weight, bias, output);
+    public void MatMulSplit(Tensor x, Tensor weight, Tensor? bias, IReadOnlyList<Tensor> outputs) => inner.MatMulSplit(x, weight, bias, outputs);
     public void SiluMul(Tensor gate, Tensor up, Tensor output) => inner.SiluMul(gate, up, output);
     public void SigmoidMul(Tensor x, Tensor gate, Tensor output) => inner.SigmoidMul(x, gate, output);
     public void SigmoidScaleAdd(Tensor output, Tensor x, Tensor gateLogit) => inner.SigmoidScaleAdd(output, x, gateLogit);

@@ -75,6 +75,7 @@ public sealed partial class CudaBackend : IStepGraphs
             }
         }
         _graphOrder.AddLast(key);
+        _lastReplayed = graph;
         graph.Replay(tokenIds, logitRows, batch, _stream!.StreamPtr);
         StepGraphReplays++;
         if (graph.HostOutput is null)
@@ -153,6 +154,27 @@ public sealed partial class CudaBackend : IStepGraphs
         }
     }
 
+    private StepGraph? _lastReplayed;
+
+    /// <summary>
+    /// Device time of the step graph replayed last, launched <paramref name="replays"/> times back to back with the inputs
+    /// of its last replay (diagnostics: against a step's wall time this leaves the host's share); null when none was replayed.
+    /// Only while the state that replay updated is still alive: the graph addresses its buffers.
+    /// </summary>
+    public TimeSpan? MeasureLastStepGraph(int replays)
+    {
+        Enter();
+        if (_lastReplayed is not { } graph || replays < 1) return null;
+        _acc.Synchronize();
+        nint stream = _stream!.StreamPtr;
+        using var start = AddMarker();
+        for (int i = 0; i < replays; i++) graph.Launch(stream);
+        using var end = AddMarker();
+        _acc.Synchronize();
+        CheckStatus();
+        return end.MeasureFrom(start) / replays;
+    }
+
     /// <summary>Why the last step that could not be recorded failed (diagnostics; null when none failed).</summary>
     public string? LastStepGraphFailure { get; private set; }
 
@@ -179,6 +201,7 @@ public sealed partial class CudaBackend : IStepGraphs
 
     private void DisposeStepGraphs()
     {
+        _lastReplayed = null;
         foreach (var g in _graphs.Values) g.Dispose();
         _graphs.Clear();
         _graphOrder.Clear();

@@ -70,8 +70,11 @@ internal sealed class StepGraph : IDisposable
             if (values.Length != bytes) throw new InvalidOperationException($"A recorded step's {what.Kind} input was {bytes} bytes; this step's is {values.Length}.");
             values.CopyTo(Staging.Region(offset, bytes));
         }
-        _driver.Launch(_exec, stream);
+        Launch(stream);
     }
+
+    /// <summary>Launches the graph with whatever its staged inputs hold now.</summary>
+    public void Launch(nint stream) => _driver.Launch(_exec, stream);
 
     public void Dispose()
     {

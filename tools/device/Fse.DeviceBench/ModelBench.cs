@@ -40,9 +40,9 @@ internal static class ModelBench
             double ttft = Ttft(model, s.Isl);
             foreach (int batch in s.Batches)
             {
-                double tpot = Decode(model, batch, s.Isl, s.Osl);
+                double tpot = Decode(model, batch, s.Isl, s.Osl, deviceStep: out var deviceStep);
                 results[(fse, batch)] = (tpot, ttft);
-                Console.WriteLine($"FSE {fse} B={batch}: TPOT {tpot:F3} ms, {batch / tpot * 1000:F0} tok/s (TTFT {ttft:F1} ms)" + GraphNote(b));
+                Console.WriteLine($"FSE {fse} B={batch}: TPOT {tpot:F3} ms, {batch / tpot * 1000:F0} tok/s (TTFT {ttft:F1} ms)" + GraphNote(b) + (deviceStep is { } d ? $"; step graph on the device {d.TotalMilliseconds:F3} ms" : ""));
             }
             if (fse == FseMode.On) sampledTpot = Decode(model, s.Batches[0], s.Isl, s.Osl, greedy: false);
         }
@@ -244,9 +244,13 @@ internal static class ModelBench
     /// Mean decode step time (ms) for <paramref name="batch"/> sequences at context <paramref name="isl"/>: greedy steps that
     /// take the next tokens on the device (<see cref="CausalLm.ForwardGreedy"/>, what fse-server does for the temperature-0
     /// requests of the benchmark client), or with <paramref name="greedy"/> false steps that download every row of logits
-    /// (what sampled requests need).
+    /// (what sampled requests need). <paramref name="deviceStep"/>: the last step graph's device time, replayed back to back
+    /// before the state goes (CUDA only; a step's time less the host's share).
     /// </summary>
-    private static double Decode(CausalLm model, int batch, int isl, int osl, Action? afterPrefill = null, bool greedy = true)
+    private static double Decode(CausalLm model, int batch, int isl, int osl, Action? afterPrefill = null, bool greedy = true) =>
+        Decode(model, batch, isl, osl, out _, afterPrefill, greedy);
+
+    private static double Decode(CausalLm model, int batch, int isl, int osl, out TimeSpan? deviceStep, Action? afterPrefill = null, bool greedy = true)
     {
         Prefill(model, batch, isl, out var state);
         afterPrefill?.Invoke();
@@ -273,6 +277,7 @@ internal static class ModelBench
                 else model.Forward(tokens, sb, state, rows, logits);
                 if (step >= warm) total += sw.Elapsed.TotalMilliseconds;
             }
+            deviceStep = (model.Backend as CudaBackend)?.MeasureLastStepGraph(50);
             return total / osl;
         }
     }
