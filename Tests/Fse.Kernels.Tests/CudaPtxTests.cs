@@ -54,7 +54,7 @@ public sealed class CudaPtxTests
     {
         var own = Ptx.Value.Where(kv => kv.Value.Contains(ProgrammaticLaunch.WaitInstruction, StringComparison.Ordinal)).Select(kv => kv.Key).Order();
         Assert.Equal(HintingKernels.Order(), own);
-        Assert.Equal(["MoeSingleTokenKernel.Down<Bf16Weights>", "MoeSingleTokenKernel.Down<F16Weights>", "NormKernels.AddRmsNorm", "NormKernels.RmsNorm"], TriggerAfterWait.Order());
+        Assert.Equal(["MoeSingleTokenKernel.Down<Bf16Weights>", "MoeSingleTokenKernel.Down<F16Weights>", "MoeSingleTokenKernel.DownBySlot<Bf16Weights>", "MoeSingleTokenKernel.DownBySlot<F16Weights>", "NormKernels.AddRmsNorm", "NormKernels.RmsNorm"], TriggerAfterWait.Order());
         foreach (var (name, code) in Ptx.Value)
         {
             bool triggerFirst = !TriggerAfterWait.Contains(name);
@@ -106,6 +106,7 @@ public sealed class CudaPtxTests
     [InlineData("MoeKernels.DownCombineDirect<Bf16Weights>")]
     [InlineData("SamplingKernels.ArgMax")]
     [InlineData("MoeSingleTokenKernel.Down<Bf16Weights>")]
+    [InlineData("MoeSingleTokenKernel.DownBySlot<Bf16Weights>")]
     public void WeightStreamingKernelsUse128BitLoadsAndShuffles(string kernel)
     {
         var code = Ptx.Value[kernel];

@@ -12,20 +12,32 @@ public sealed class CudaSimulation32Fixture : IDisposable
 }
 
 /// <summary>
-/// The one-token expert pass with <see cref="Cuda.Device.MoeSingleTokenKernel"/> as its down pass (every slot's row of a
-/// column loaded at once) against the CPU backend's expert pass on the same drawn weights.
+/// The one-token expert pass with <see cref="Cuda.Device.MoeSingleTokenKernel"/> as its down pass (a warp per column
+/// loading every slot's row at once, or a warp per slot loading four columns' rows) against the CPU backend's expert
+/// pass on the same drawn weights.
 /// </summary>
 public sealed class SingleTokenExpertKernelTests(CudaSimulation32Fixture fixture) : IClassFixture<CudaSimulation32Fixture>
 {
     [Theory]
-    [InlineData(DType.BF16, 64, 40, 3)]    // rows of 5 chunks: lanes past the row hold nothing
-    [InlineData(DType.F16, 16, 264, 2)]    // rows of 33 chunks: lane 0 holds a chunk in both halves
-    [InlineData(DType.BF16, 16, 8, 12)]    // twelve slots, the most the kernel holds
-    [InlineData(DType.BF16, 16, 16, 11)]   // eleven, as Qwen3-Next with FSE (ten routed and the shared slot)
-    public void OneTokenMatchesTheCpuBackendLaunchAfterLaunch(DType dtype, int h, int width, int per)
+    [InlineData(DType.BF16, 64, 40, 3, false)]    // rows of 5 chunks: lanes past the row hold nothing
+    [InlineData(DType.F16, 16, 264, 2, false)]    // rows of 33 chunks: lane 0 holds a chunk in both halves
+    [InlineData(DType.BF16, 16, 8, 12, false)]    // twelve slots, the most the kernel holds
+    [InlineData(DType.BF16, 16, 16, 11, false)]   // eleven, as Qwen3-Next with FSE (ten routed and the shared slot)
+    [InlineData(DType.BF16, 64, 40, 3, true)]     // by slot: fewer slots than the group's warps
+    [InlineData(DType.F16, 24, 264, 2, true)]     // by slot: rows of 33 chunks, six groups of four columns
+    [InlineData(DType.BF16, 16, 16, 11, true)]    // by slot: eleven slots over four warps
+    public void OneTokenMatchesTheCpuBackendLaunchAfterLaunch(DType dtype, int h, int width, int per, bool bySlot)
     {
         var sim = fixture.Backend;
         Assert.True(sim.HasSingleTokenDown);
+        var saved = sim.Options;
+        sim.Options = saved with { MoeDownBySlot = bySlot };
+        try { OneToken(sim, dtype, h, width, per); }
+        finally { sim.Options = saved; }
+    }
+
+    private static void OneToken(CudaBackend sim, DType dtype, int h, int width, int per)
+    {
         using var cpu = new CpuBackend();
         int slots = per + 2;
         var matrices = Enumerable.Range(0, slots).Select(s => new ExpertSlot(
@@ -50,10 +62,20 @@ public sealed class SingleTokenExpertKernelTests(CudaSimulation32Fixture fixture
         }
     }
 
-    [Fact]
-    public void AnExpertIdOutsideTheSetIsReported()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnExpertIdOutsideTheSetIsReported(bool bySlot)
     {
         var sim = fixture.Backend;
+        var saved = sim.Options;
+        sim.Options = saved with { MoeDownBySlot = bySlot };
+        try { OutOfRange(sim); }
+        finally { sim.Options = saved; }
+    }
+
+    private static void OutOfRange(CudaBackend sim)
+    {
         var slot = new ExpertSlot(RandomMatrix.Whole(DType.BF16, 16, 16, 1, 0.2f), RandomMatrix.Whole(DType.BF16, 16, 16, 2, 0.2f), RandomMatrix.Whole(DType.BF16, 16, 16, 3, 0.2f));
         using var set = sim.CreateExpertSet([slot, slot]);
         var error = Assert.ThrowsAny<InvalidOperationException>(() => Run(sim, set, Reference.Random(new Random(4), 16), [1, 2], [0.5f, 0.5f]));

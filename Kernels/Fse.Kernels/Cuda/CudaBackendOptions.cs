@@ -36,6 +36,13 @@ public sealed record CudaBackendOptions
     public bool MoeSingleTokenDown { get; init; } = true;
 
     /// <summary>
+    /// Whether that one-token down pass cuts its work by slot (<see cref="Device.MoeSingleTokenKernel.DownBySlot{TW}"/>:
+    /// a group per four columns, a warp per slot reading its act row once) instead of a warp per column reading every
+    /// slot's act row.
+    /// </summary>
+    public bool MoeDownBySlot { get; init; } = true;
+
+    /// <summary>
     /// Whether <see cref="CudaBackend.ArgMax"/> cuts a row wider than one group's round of loads into parts (one group
     /// each, then a launch that picks among them) instead of one group walking the whole row.
     /// </summary>

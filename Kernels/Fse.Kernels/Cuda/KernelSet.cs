@@ -91,6 +91,7 @@ internal sealed class KernelSet
         MoeDownCombineDirect = new(L<MoeArgs>(MoeKernels.DownCombineDirect<F32Weights>), L<MoeArgs>(MoeKernels.DownCombineDirect<F16Weights>), L<MoeArgs>(MoeKernels.DownCombineDirect<Bf16Weights>));
         MoeCombine = L<MoeArgs>(MoeKernels.Combine);
         MoeSingleTokenDown = new(L<MoeArgs>(MoeSingleTokenKernel.Down<F16Weights>), L<MoeArgs>(MoeSingleTokenKernel.Down<Bf16Weights>));
+        MoeDownBySlot = new(L<MoeArgs>(MoeSingleTokenKernel.DownBySlot<F16Weights>), L<MoeArgs>(MoeSingleTokenKernel.DownBySlot<Bf16Weights>));
         MoeGemmPointers = L<MoeGemmArgs>(MoeGemmKernels.Pointers);
         MoeGatherSplit = L<MoeGemmArgs>(MoeGemmKernels.GatherSplit);
         MoeSiluSplit = L<MoeGemmArgs>(MoeGemmKernels.SiluSplit);
@@ -158,6 +159,7 @@ internal sealed class KernelSet
 
     /// <summary>The down pass of a single token with every slot's row loaded at once (16-bit weights only).</summary>
     public ByHalfWeight<Action<KernelConfig, MoeArgs>> MoeSingleTokenDown { get; }
+    public ByHalfWeight<Action<KernelConfig, MoeArgs>> MoeDownBySlot { get; }
     public Action<KernelConfig, MoeArgs> MoeCombine { get; }
     public Action<KernelConfig, MoeGemmArgs> MoeGemmPointers { get; }
     public Action<KernelConfig, MoeGemmArgs> MoeGatherSplit { get; }

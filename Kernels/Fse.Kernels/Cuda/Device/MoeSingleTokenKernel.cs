@@ -33,6 +33,67 @@ public static class MoeSingleTokenKernel
         float o = rows.Combine<TW>(a, myId, myWeight);
         if (lane == 0) a.Out[c] = o;
     }
+
+    /// <summary>Output columns a group of <see cref="DownBySlot{TW}"/> computes.</summary>
+    public const int SlotColumns = 4;
+
+    /// <summary>
+    /// The same down pass with the work cut by slot: a group per <see cref="SlotColumns"/> output columns and, in it, a
+    /// warp per slot (warps loop over the slots when the group has fewer), which loads its slot's rows of the group's
+    /// columns at once (eight 128-bit loads a lane) and its act row once for all four: a lane reads its act chunks once
+    /// instead of once per slot and column (the act reads were a fifth of <see cref="Down{TW}"/>'s time on the H100).
+    /// The weighted per-slot sums meet in shared memory and are added in slot order. Grid: ceil(Hidden / 4) groups.
+    /// Shared: PerToken · 4 floats.
+    /// </summary>
+    [TriggerAfterWait]
+    public static void DownBySlot<TW>(MoeArgs a) where TW : struct, IHalfWeights
+    {
+        int lane = Warp.LaneIdx, warps = Group.DimX / Warp.WarpSize, chunks = a.Width / 8, c0 = Grid.IdxX * SlotColumns;
+        int lo = lane < chunks ? lane : 0, hi = lane + 32 < chunks ? lane + 32 : lo;
+        var partial = SharedMemory.GetDynamic<float>();
+        TW fmt = default;
+        for (int j = Warp.WarpIdx; j < a.PerToken; j += warps)
+        {
+            int e = a.Ids[j];
+            float weight = a.Weights[j];
+            bool valid = (uint)e < (uint)a.Slots;
+            long row = (long)(valid ? e : 0) * a.Hidden;
+            long b0 = (row + Column(a, c0)) * chunks, b1 = (row + Column(a, c0 + 1)) * chunks;
+            long b2 = (row + Column(a, c0 + 2)) * chunks, b3 = (row + Column(a, c0 + 3)) * chunks;
+            var w = a.W2v;
+            U4 l0 = w[b0 + lo], h0 = w[b0 + hi], l1 = w[b1 + lo], h1 = w[b1 + hi];
+            U4 l2 = w[b2 + lo], h2 = w[b2 + hi], l3 = w[b3 + lo], h3 = w[b3 + hi];
+            long at = (long)j * a.Width / 4;
+            F8 actLo = F8.Floats(a.Actv, at + 2 * lo), actHi = F8.Floats(a.Actv, at + 2 * hi);
+            bool hasLo = lane < chunks, hasHi = lane + 32 < chunks;
+            float s0 = Reduce.WarpSum(Dot(fmt, l0, h0, actLo, actHi, hasLo, hasHi));
+            float s1 = Reduce.WarpSum(Dot(fmt, l1, h1, actLo, actHi, hasLo, hasHi));
+            float s2 = Reduce.WarpSum(Dot(fmt, l2, h2, actLo, actHi, hasLo, hasHi));
+            float s3 = Reduce.WarpSum(Dot(fmt, l3, h3, actLo, actHi, hasLo, hasHi));
+            // A slot whose id is outside the set adds nothing (its act row was never written: no product with it).
+            if (lane == 0)
+            {
+                partial[j * SlotColumns] = valid ? weight * s0 : 0f;
+                partial[j * SlotColumns + 1] = valid ? weight * s1 : 0f;
+                partial[j * SlotColumns + 2] = valid ? weight * s2 : 0f;
+                partial[j * SlotColumns + 3] = valid ? weight * s3 : 0f;
+            }
+        }
+        Group.Barrier();
+        int k = Group.IdxX;
+        if (k < SlotColumns && c0 + k < a.Hidden)
+        {
+            float o = 0f;
+            for (int j = 0; j < a.PerToken; j++) o += partial[j * SlotColumns + k];
+            a.Out[c0 + k] = o;
+        }
+    }
+
+    /// <summary>Column <paramref name="c"/>, or the last one for the columns past Hidden of the last group (read, never written).</summary>
+    private static int Column(MoeArgs a, int c) => c < a.Hidden ? c : a.Hidden - 1;
+
+    private static float Dot<TW>(TW fmt, U4 lo, U4 hi, F8 actLo, F8 actHi, bool hasLo, bool hasHi) where TW : struct, IHalfWeights =>
+        (hasLo ? fmt.Chunk(lo).Dot(actLo) : 0f) + (hasHi ? fmt.Chunk(hi).Dot(actHi) : 0f);
 }
 
 /// <summary>
