@@ -112,10 +112,19 @@ public sealed partial class CudaBackend
                 _k.AttendByKvHead(Rows(grouped, groupedFloats), args);
             else
                 _k.Attend(Rows(checked(jobs * parts), chunkFloats + 3 * keys + 4 * _group), args);
-            if (parts > 1) _k.AttendCombine(Rows(jobs, parts + warps + 4 * _group), args);
+            if (parts > 1)
+            {
+                // Fewer (token, head) jobs than multiprocessors (a decode step of a few sequences): wider groups, so each
+                // thread sums fewer partitions (fewer waits on memory in a row).
+                int combine = Options.AttentionWideCombine && jobs < _acc.NumMultiprocessors ? Math.Max(_group, Math.Min(_acc.MaxNumThreadsPerGroup, WideCombineGroup)) : _group;
+                _k.AttendCombine(new KernelConfig(checked((int)jobs), combine, SharedMemoryConfig.RequestDynamic<float>(parts + combine / _acc.WarpSize + 4 * combine)), args);
+            }
         }
         foreach (var (first, count) in dense.Spans) DenseAttention(args, first, count);
     }
+
+    /// <summary>Threads per group of the partition merge when there are fewer jobs than multiprocessors.</summary>
+    private const int WideCombineGroup = 512;
 
     /// <summary>Scores of at most this many floats per block of query rows of the dense path.</summary>
     private const long DenseScoreFloats = 1L << 26;

@@ -10,8 +10,8 @@ public sealed partial class CudaBackend
     /// Conv (decode: one thread per sequence × channel; prefill: one per token × channel, then the state update), the
     /// recurrent delta rule (one warp per value column with the column's state in registers, applying the q/k L2 norms
     /// itself in decode steps; for key dims above 4 × warp size, each value head's state in shared memory while its group
-    /// walks the tokens) and the gated RMSNorm: two launches for a decode step of one token per sequence with enough
-    /// sequences to fill the device (the delta rule and the norm in one kernel, a group per value head), three for other
+    /// walks the tokens) and the gated RMSNorm: two launches for a decode step of one token per sequence with at least a
+    /// (sequence, value head) per two multiprocessors (the delta rule and the norm in one kernel, a group each), three for other
     /// decode steps, four (a q/k L2 norm launch first) for a prefill or a wide key dim, five with the prefill's conv state
     /// update. Every <see cref="DeltaRuleForm"/>
     /// runs the recurrent kernel here; the forms differ only in rounding (the contract compares each with float64).
@@ -41,11 +41,12 @@ public sealed partial class CudaBackend
             _k.CausalConvTokens(Linear((long)tokens * channels), args);
             _k.CausalConvState(Linear((long)batch.SequenceCount * channels), args);
         }
-        if (inRegisters && tokens == batch.SequenceCount && (long)batch.SequenceCount * nv >= HeadNormGroupsPerMultiprocessor * _acc.NumMultiprocessors)
+        if (inRegisters && tokens == batch.SequenceCount && 2L * batch.SequenceCount * nv >= _acc.NumMultiprocessors)
         {
-            // One token per sequence and enough (sequence, value head) groups to fill the device: the delta rule and the
-            // gated norm in one launch. With fewer groups (batch 1: 32 on 132 multiprocessors) it was slower than the
-            // warp-per-column kernel and the norm apart (H100, in a graph: B=1 9.9 -> 12.8 µs; B=16 68.9 -> 57.0 µs).
+            // One token per sequence and at least a (sequence, value head) group per two multiprocessors: the delta rule
+            // and the gated norm in one launch. With fewer groups it was slower than the warp-per-column kernel and the
+            // norm apart (H100, whole batch-1 step: 1.231-1.237 -> 1.289 ms with 32 groups on 132 multiprocessors; batch 4,
+            // 128 groups: 2.962 -> 2.916 ms; B=16 in a graph: 68.9 -> 57.0 µs).
             int group = Math.Min(_acc.MaxNumThreadsPerGroup, HeadNormWarps * _acc.WarpSize);
             _k.DeltaRuleHeadNorm(new KernelConfig(checked(batch.SequenceCount * nv), group, SharedMemoryConfig.RequestDynamic<float>(dv + group / _acc.WarpSize)), args);
             return;
@@ -67,9 +68,6 @@ public sealed partial class CudaBackend
 
     /// <summary>Warps of a <see cref="DeltaNetKernels.DeltaRuleHeadNorm"/> group (a value head's columns over them, four at a time).</summary>
     private const int HeadNormWarps = 16;
-
-    /// <summary>(sequence, value head) groups per multiprocessor from which <see cref="DeltaNetKernels.DeltaRuleHeadNorm"/> runs.</summary>
-    private const int HeadNormGroupsPerMultiprocessor = 2;
 
     /// <summary>Value columns per delta-rule group: a multiple of the warp size, at most the group limit, with the [dk, columns] state in shared memory.</summary>
     private int DeltaColumns(int dk, int dv)

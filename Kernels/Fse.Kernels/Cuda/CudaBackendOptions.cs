@@ -42,6 +42,9 @@ public sealed record CudaBackendOptions
     /// </summary>
     public bool MoeDownBySlot { get; init; } = true;
 
+    /// <summary>Whether the attention partition merge runs in groups of 512 threads when there are fewer (token, head) jobs than multiprocessors.</summary>
+    public bool AttentionWideCombine { get; init; } = true;
+
     /// <summary>
     /// Whether <see cref="CudaBackend.ArgMax"/> cuts a row wider than one group's round of loads into parts (one group
     /// each, then a launch that picks among them) instead of one group walking the whole row.
