@@ -43,10 +43,13 @@ public sealed class CudaPtxTests
         Assert.All(ptx, kv => Assert.Contains(".entry", kv.Value));
     }
 
-    /// <summary>The kernels that place their own wait after hinting their weights into L2 (<see cref="Device.GridDependency"/>).</summary>
+    /// <summary>
+    /// The kernels that place their own wait (<see cref="Device.GridDependency"/>): the GEMV after hinting its weights into
+    /// L2, the one-token delta rule after loading its columns' state.
+    /// </summary>
     private static readonly string[] HintingKernels =
     [
-        "MatMulKernels.Gemv<F32Weights>", "MatMulKernels.Gemv<F16Weights>", "MatMulKernels.Gemv<Bf16Weights>",
+        "DeltaNetKernels.DeltaRuleWarp", "MatMulKernels.Gemv<F32Weights>", "MatMulKernels.Gemv<F16Weights>", "MatMulKernels.Gemv<Bf16Weights>",
     ];
 
     [Fact]
@@ -85,6 +88,17 @@ public sealed class CudaPtxTests
         int wait = code.IndexOf(ProgrammaticLaunch.WaitInstruction, StringComparison.Ordinal);
         Assert.True(code.IndexOf(ProgrammaticLaunch.TriggerInstruction, StringComparison.Ordinal) > wait);
         Assert.Matches(new Regex(@"ld\.global(\.nc)?\.v4"), code);
+    }
+
+    [Fact]
+    public void TheRegisterDeltaRulePlacesOneTriggerAndOneWaitItself()
+    {
+        // ILGPU lays out the blocks in its own order, so this checks what is there: one trigger (the kernel's first
+        // statement), one wait, and nothing added by the rewrite.
+        var code = Ptx.Value["DeltaNetKernels.DeltaRuleWarp"];
+        Assert.Single(Regex.Matches(code, Regex.Escape(ProgrammaticLaunch.TriggerInstruction)));
+        Assert.Single(Regex.Matches(code, Regex.Escape(ProgrammaticLaunch.WaitInstruction)));
+        Assert.Equal(code.Replace(".target sm_80", ".target sm_90"), ProgrammaticLaunch.Enable(code, 90, triggerFirst: true));
     }
 
     [Fact]

@@ -126,6 +126,9 @@ public static class DeltaNetKernels
     public static void DeltaRuleWarp(DeltaNetArgs a)
     {
         int dk = a.KeyDim, dv = a.ValueDim, nv = a.ValueHeads, nk = a.KeyHeads, ws = Warp.WarpSize, lane = Warp.LaneIdx;
+        // The successor may launch now; the column's state (and the step's batch tables) are read before the wait for
+        // the conv: no kernel of the step writes them before this one.
+        GridDependency.Trigger();
         int job = Grid.IdxX * (Group.DimX / ws) + Warp.WarpIdx;
         int perSeq = nv * dv;
         if (job >= a.Batch.Sequences * perSeq) return;
@@ -147,6 +150,7 @@ public static class DeltaNetKernels
             if (r2 < dk) s2 = a.RecurrentState[rb + r2];
             if (r3 < dk) s3 = a.RecurrentState[rb + r3];
         }
+        GridDependency.WaitOnly();
         int kh = h / (nv / nk);
         int qOff = kh * dk, kOff = (nk + kh) * dk, vOff = 2 * nk * dk + h * dv + col;
         float decayScale = -XMath.Exp(a.ALog[h]), dtBias = a.DtBias[h], queryScale = 1f / XMath.Sqrt(dk);

@@ -5,8 +5,9 @@ namespace Fse.Kernels.Cuda.Device;
 
 /// <summary>
 /// Device side of programmatic dependent launch (<see cref="ProgrammaticLaunch"/>). A kernel that calls
-/// <see cref="Wait"/> itself may, before it, only hint what it will read into L2 (<see cref="PrefetchL2"/>): weights,
-/// which no kernel of a step writes. Everything else it reads or writes comes after the wait. Kernels that do not call it
+/// <see cref="Wait"/> (or <see cref="Trigger"/> and <see cref="WaitOnly"/>) itself may, before it, only read what no
+/// kernel of a step writes before it: weights (hinted into L2, <see cref="PrefetchL2"/>), the step's uploaded batch
+/// tables, a recurrent state that only this kernel updates. Everything else it reads or writes comes after the wait. Kernels that do not call it
 /// get the wait at their entry when their PTX is loaded. Nothing on the ILGPU CPU accelerator.
 /// </summary>
 public static class GridDependency
@@ -23,6 +24,22 @@ public static class GridDependency
         if (!CudaAsm.IsSupported) return;
         CudaAsm.Emit(ProgrammaticLaunch.WaitInstruction);
         CudaAsm.Emit(ProgrammaticLaunch.TriggerInstruction);
+    }
+
+    /// <summary>
+    /// Lets the next kernel launch now, before this one's <see cref="WaitOnly"/>: for short kernels that read what no
+    /// kernel of the step writes before them (a recurrent state) ahead of their wait, and keep the launches of a chain of
+    /// short kernels running ahead as a trigger at the entry does.
+    /// </summary>
+    public static void Trigger()
+    {
+        if (CudaAsm.IsSupported) CudaAsm.Emit(ProgrammaticLaunch.TriggerInstruction);
+    }
+
+    /// <summary>The wait of <see cref="Wait"/> without its trigger, after <see cref="Trigger"/>.</summary>
+    public static void WaitOnly()
+    {
+        if (CudaAsm.IsSupported) CudaAsm.Emit(ProgrammaticLaunch.WaitInstruction);
     }
 
     /// <summary>
