@@ -7,8 +7,8 @@ namespace Fse.Kernels.Cuda.Device;
 /// Device side of programmatic dependent launch (<see cref="ProgrammaticLaunch"/>). A kernel that calls
 /// <see cref="Wait"/> (or <see cref="Trigger"/> and <see cref="WaitOnly"/>) itself may, before it, only read what no
 /// kernel of a step writes before it: weights (hinted into L2, <see cref="PrefetchL2"/>), the step's uploaded batch
-/// tables, a recurrent state that only this kernel updates. Everything else it reads or writes comes after the wait. Kernels that do not call it
-/// get the wait at their entry when their PTX is loaded. Nothing on the ILGPU CPU accelerator.
+/// tables, a recurrent state that only this kernel updates. Everything else it reads or writes comes after the wait.
+/// Kernels that do not call it get the wait at their entry when their PTX is loaded. Nothing on the ILGPU CPU accelerator.
 /// </summary>
 public static class GridDependency
 {

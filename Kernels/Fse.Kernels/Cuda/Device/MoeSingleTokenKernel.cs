@@ -3,9 +3,10 @@ using ILGPU;
 namespace Fse.Kernels.Cuda.Device;
 
 /// <summary>
-/// The down pass with the weighted combine for one token (a batch-1 decode step), after <see cref="MoeKernels.GateUpDirect{TW}"/>:
-/// one warp per output column, which loads that column's row of every slot at once (up to 24 128-bit loads per lane
-/// in flight) and then the act chunks. The few-token kernel (<see cref="MoeKernels.DownCombineDirect{TW}"/>) loads four
+/// The down pass with the weighted combine for one token (a batch-1 decode step), after <see cref="MoeKernels.GateUpDirect{TW}"/>,
+/// two ways: <see cref="DownBySlot{TW}"/> (the default: a warp per slot and four columns, each act row read once per
+/// four columns; batch-1 steps ~33 µs faster on the H100) and <see cref="Down{TW}"/>, one warp per output column, which
+/// loads that column's row of every slot at once (up to 24 128-bit loads per lane in flight) and then the act chunks. The few-token kernel (<see cref="MoeKernels.DownCombineDirect{TW}"/>) loads four
 /// slots per round, three waits on memory for Qwen3-Next's 11 slots. H100, in a replayed graph: the expert pass of one
 /// token 34.3 → 33.5 µs. (The act rows staged in shared memory per group made it 43.9 µs; gate/up and down as one kernel
 /// with a grid barrier, each warp loading its down rows before the barrier, 46.5 µs: both cut the resident warps.)
@@ -41,7 +42,7 @@ public static class MoeSingleTokenKernel
     /// The same down pass with the work cut by slot: a group per <see cref="SlotColumns"/> output columns and, in it, a
     /// warp per slot (warps loop over the slots when the group has fewer), which loads its slot's rows of the group's
     /// columns at once (eight 128-bit loads a lane) and its act row once for all four: a lane reads its act chunks once
-    /// instead of once per slot and column (the act reads were a fifth of <see cref="Down{TW}"/>'s time on the H100).
+    /// instead of once per slot and column (the act reads were about a quarter of <see cref="Down{TW}"/>'s time on the H100).
     /// The weighted per-slot sums meet in shared memory and are added in slot order. Grid: ceil(Hidden / 4) groups.
     /// Shared: PerToken · 4 floats.
     /// </summary>
