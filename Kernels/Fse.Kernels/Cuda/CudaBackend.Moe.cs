@@ -110,15 +110,17 @@ public sealed unsafe partial class CudaBackend
         if (!gemm && args.Vector != 0 && tokens <= Options.MoeDirectMaxTokens)
         {
             _k.MoeGateUpDirect[set.DType](new KernelConfig(checked(pairs * ((width + warps - 1) / warps)), _group), args);
-            if (tokens == 1 && UsesSingleTokenDown(set, perToken) && Options.MoeDownBySlot)
+            if (tokens == 1 && UsesSingleTokenDown(set, perToken))
             {
-                // A warp per slot: as many warps as slots, up to the group limit (the warps loop over the rest).
-                int slotGroup = Math.Min(_acc.MaxNumThreadsPerGroup / _acc.WarpSize, perToken) * _acc.WarpSize;
-                int columns = MoeSingleTokenKernel.SlotColumns;
-                _k.MoeDownBySlot[set.DType](new KernelConfig((hidden + columns - 1) / columns, slotGroup, SharedMemoryConfig.RequestDynamic<float>(perToken * columns)), args);
+                if (Options.MoeDownBySlot)
+                {
+                    // A warp per slot: as many warps as slots, up to the group limit (the warps loop over the rest).
+                    int slotGroup = Math.Min(_acc.MaxNumThreadsPerGroup / _acc.WarpSize, perToken) * _acc.WarpSize;
+                    int columns = MoeSingleTokenKernel.SlotColumns;
+                    _k.MoeDownBySlot[set.DType](new KernelConfig((hidden + columns - 1) / columns, slotGroup, SharedMemoryConfig.RequestDynamic<float>(perToken * columns)), args);
+                }
+                else _k.MoeSingleTokenDown[set.DType](new KernelConfig((hidden + warps - 1) / warps, _group), args);
             }
-            else if (tokens == 1 && UsesSingleTokenDown(set, perToken))
-                _k.MoeSingleTokenDown[set.DType](new KernelConfig((hidden + warps - 1) / warps, _group), args);
             else
                 _k.MoeDownCombineDirect[set.DType](new KernelConfig(checked(tokens * ((hidden + warps - 1) / warps)), _group), args);
             return;

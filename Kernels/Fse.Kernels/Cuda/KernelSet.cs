@@ -159,6 +159,8 @@ internal sealed class KernelSet
 
     /// <summary>The down pass of a single token with every slot's row loaded at once (16-bit weights only).</summary>
     public ByHalfWeight<Action<KernelConfig, MoeArgs>> MoeSingleTokenDown { get; }
+
+    /// <summary>The same down pass with a warp per slot and a group per four columns (16-bit weights only).</summary>
     public ByHalfWeight<Action<KernelConfig, MoeArgs>> MoeDownBySlot { get; }
     public Action<KernelConfig, MoeArgs> MoeCombine { get; }
     public Action<KernelConfig, MoeGemmArgs> MoeGemmPointers { get; }
