@@ -35,6 +35,19 @@ public sealed record EngineOptions
 
     public int BlocksPerSequence(ModelConfig config) => (ResolveMaxModelLen(config) + BlockSize - 1) / BlockSize;
 
+    /// <summary>
+    /// The block-table width of a step whose longest sequence holds <paramref name="blocks"/> blocks: rounded up to a power
+    /// of two, at most <see cref="BlocksPerSequence"/> (never below <paramref name="blocks"/>). A recorded decode step is
+    /// keyed by this width (its attention covers the table's capacity; partitions past a sequence's keys end at once), so one
+    /// step graph serves a batch while its sequences double in length instead of a new one being recorded every block.
+    /// </summary>
+    public int StepTableWidth(int blocks, ModelConfig config)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(blocks);
+        int pow2 = blocks <= 1 ? 1 : (int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)blocks), int.MaxValue);
+        return Math.Max(blocks, Math.Min(pow2, BlocksPerSequence(config)));
+    }
+
     /// <summary>The KV-cache blocks the engine allocates for <paramref name="config"/>.</summary>
     public int ResolveNumBlocks(ModelConfig config)
     {

@@ -223,7 +223,7 @@ public sealed class InferenceEngine : IDisposable
         var positions = new int[tokens];
         var slots = new int[seqs];
         var reset = new bool[seqs];
-        int maxBlocks = chunks.Max(c => c.Sequence.Blocks.Count);
+        int maxBlocks = Options.StepTableWidth(chunks.Max(c => c.Sequence.Blocks.Count), Config);
         var table = new int[seqs * maxBlocks];
         var rows = new List<int>();
         var rowUse = new List<(int Chunk, int Position, bool Sample)>();
