@@ -44,6 +44,8 @@ public abstract partial class BackendContract
     [Theory]
     [InlineData(DType.BF16, 3, 64)]     // few tokens, K a multiple of 8: 128-bit loads
     [InlineData(DType.BF16, 6, 520)]    // two token tiles, many 8-element chunks per lane
+    [InlineData(DType.BF16, 3, 520)]    // 16-bit, few tokens: rows longer than what a lane loads before its wait
+    [InlineData(DType.F16, 2, 1000)]
     [InlineData(DType.F16, 4, 24)]
     [InlineData(DType.F32, 7, 40)]
     [InlineData(DType.BF16, 19, 37)]    // many tokens, K not a multiple of 8

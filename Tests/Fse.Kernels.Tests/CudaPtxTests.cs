@@ -32,8 +32,7 @@ public sealed class CudaPtxTests
         return result;
     }
 
-    private static string Name(System.Reflection.MethodInfo m) =>
-        m.DeclaringType!.Name + "." + m.Name + (m.IsGenericMethod ? "<" + m.GetGenericArguments()[0].Name + ">" : "");
+    private static string Name(System.Reflection.MethodInfo m) => KernelSet.NameOf(m);
 
     [Fact]
     public void EveryKernelCompilesForSm90()

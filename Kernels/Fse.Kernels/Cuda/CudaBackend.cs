@@ -143,6 +143,20 @@ public sealed unsafe partial class CudaBackend : IBackend
     internal IReadOnlyList<System.Reflection.MethodInfo> KernelMethods => _k.Methods;
 
     /// <summary>
+    /// What the driver made of each loaded kernel: registers and spilled local bytes per thread, static shared memory, the
+    /// largest group, and how many groups of <paramref name="groupSize"/> threads (with <paramref name="dynamicSharedBytes"/>
+    /// of dynamic shared memory) one multiprocessor holds. Empty without a CUDA driver (the CPU accelerator).
+    /// </summary>
+    public IReadOnlyList<KernelResources> KernelResources(int groupSize, long dynamicSharedBytes = 0)
+    {
+        if (_driver is not { } d) return [];
+        return [.. _k.FunctionsByName.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new KernelResources(kv.Key,
+            d.FunctionAttribute(kv.Value, CudaDriver.AttributeRegisters), d.FunctionAttribute(kv.Value, CudaDriver.AttributeLocalBytes),
+            d.FunctionAttribute(kv.Value, CudaDriver.AttributeStaticSharedBytes), d.FunctionAttribute(kv.Value, CudaDriver.AttributeMaxThreadsPerBlock),
+            groupSize, d.MaxActiveGroups(kv.Value, groupSize, dynamicSharedBytes)))];
+    }
+
+    /// <summary>
     /// A timestamp recorded on the stream after the ops queued so far (a CUDA event); <see cref="StreamEvent.MeasureFrom"/>
     /// of two is the device time between them, once both have passed. Inside a step graph's recording it is part of the
     /// graph and is taken again at each replay.

@@ -23,6 +23,8 @@ internal sealed unsafe class CudaDriver
     private readonly delegate* unmanaged<nint, nint, uint, int> _eventRecord;
     private readonly delegate* unmanaged<float*, nint, nint, int> _eventElapsed;
     private readonly delegate* unmanaged<nint, int> _eventDestroy;
+    private readonly delegate* unmanaged<int*, int, nint, int> _funcAttribute;
+    private readonly delegate* unmanaged<int*, nint, int, nuint, int> _maxActiveBlocks;
 
     // CUDA 12.3+: capture dependencies with edge data (programmatic dependent launch inside graphs); null on older drivers.
     private readonly delegate* unmanaged<nint, int*, ulong*, nint*, nint**, EdgeData**, nuint*, int> _captureInfo;
@@ -63,6 +65,8 @@ internal sealed unsafe class CudaDriver
         _eventRecord = (delegate* unmanaged<nint, nint, uint, int>)NativeLibrary.GetExport(lib, "cuEventRecordWithFlags");
         _eventElapsed = (delegate* unmanaged<float*, nint, nint, int>)NativeLibrary.GetExport(lib, "cuEventElapsedTime");
         _eventDestroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(lib, "cuEventDestroy_v2");
+        _funcAttribute = (delegate* unmanaged<int*, int, nint, int>)NativeLibrary.GetExport(lib, "cuFuncGetAttribute");
+        _maxActiveBlocks = (delegate* unmanaged<int*, nint, int, nuint, int>)NativeLibrary.GetExport(lib, "cuOccupancyMaxActiveBlocksPerMultiprocessor");
         if (NativeLibrary.TryGetExport(lib, "cuStreamGetCaptureInfo_v3", out var captureInfo) &&
             NativeLibrary.TryGetExport(lib, "cuStreamUpdateCaptureDependencies_v2", out var setDependencies) &&
             NativeLibrary.TryGetExport(lib, "cuGraphNodeGetType", out var nodeType) &&
@@ -95,6 +99,25 @@ internal sealed unsafe class CudaDriver
     }
 
     public void DestroyEvent(nint e) => _eventDestroy(e);
+
+    /// <summary>CUfunction_attribute values read by <see cref="FunctionAttribute"/>.</summary>
+    public const int AttributeMaxThreadsPerBlock = 0, AttributeStaticSharedBytes = 1, AttributeLocalBytes = 3, AttributeRegisters = 4;
+
+    /// <summary>An attribute of a loaded kernel (registers per thread, spilled local bytes, …).</summary>
+    public int FunctionAttribute(nint function, int attribute)
+    {
+        int value;
+        Check(_funcAttribute(&value, attribute, function), "cuFuncGetAttribute");
+        return value;
+    }
+
+    /// <summary>Groups of <paramref name="groupSize"/> threads of a kernel one multiprocessor holds at once.</summary>
+    public int MaxActiveGroups(nint function, int groupSize, long dynamicSharedBytes)
+    {
+        int groups;
+        Check(_maxActiveBlocks(&groups, function, groupSize, (nuint)dynamicSharedBytes), "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+        return groups;
+    }
 
     public static CudaDriver? Instance => Loaded.Value;
 

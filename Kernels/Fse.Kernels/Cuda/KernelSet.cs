@@ -38,6 +38,7 @@ internal sealed class KernelSet
     private readonly Accelerator _acc;
     private readonly List<MethodInfo> _methods = [];
     private readonly HashSet<nint> _functions = [];
+    private readonly Dictionary<string, nint> _named = [];
 
     /// <summary>The CUDA device's architecture as major·10 + minor (90 for sm_90); 0 on other accelerators.</summary>
     private readonly int _architecture;
@@ -107,6 +108,13 @@ internal sealed class KernelSet
     /// before it touches what a step writes, so an edge from one of them to the next may be made programmatic.
     /// </summary>
     public IReadOnlySet<nint> Functions => _functions;
+
+    /// <summary>The CUDA function of each kernel by name (<c>Class.Method</c> or <c>Class.Method&lt;Format&gt;</c>; empty on other accelerators).</summary>
+    public IReadOnlyDictionary<string, nint> FunctionsByName => _named;
+
+    /// <summary>The name <see cref="FunctionsByName"/> gives a kernel method.</summary>
+    public static string NameOf(MethodInfo m) =>
+        m.DeclaringType!.Name + "." + m.Name + (m.IsGenericMethod ? "<" + m.GetGenericArguments()[0].Name + ">" : "");
 
     /// <summary>Whether the kernels were loaded with the wait and trigger of programmatic launch (sm_90 and newer).</summary>
     public bool WaitsForPredecessor => _architecture >= ProgrammaticLaunch.MinArchitecture;
@@ -220,6 +228,7 @@ internal sealed class KernelSet
             : ProgrammaticLaunch.Disable(compiled.PTXAssembly);
         var kernel = (CudaKernel)_acc.LoadKernel(Rebuilt(compiled, ptx));
         _functions.Add(kernel.FunctionPtr);
+        _named[NameOf(method)] = kernel.FunctionPtr;
         return kernel.CreateLauncherDelegate<TDelegate>();
     }
 

@@ -14,6 +14,7 @@ using Fse.Kernels.Cuda;
 // graphs [same options as model]: decode steps replayed from step graphs against eager steps (logits and step times).
 // graphed [--copy-tbps X]: the weight-streaming kernels of a batch-1 decode step, an almost empty kernel and norms before a
 //   GEMV, timed inside replayed step graphs, each with the graph's edges plain and programmatic.
+// kernels [--groups 256,352,512]: registers, spilled bytes and groups per multiprocessor of every loaded kernel.
 // contract: the BackendContract against the CUDA backend in three MatMul configurations (default, every MatMul through
 // cuBLAS, every MatMul through the tiled kernel); bench [--graphed]: the kernel micro-benchmarks (--graphed: µs per call
 // inside a replayed step graph, as a decode step sees it, instead of at the host's launch rate). Prints a table last and exits
@@ -179,6 +180,17 @@ if (mode is "bench" or "all")
         Step($"deltanet prefill {b}x{n}", () => bench.DeltaNetDecode(b, n));
     rows.AddRange(bench.Rows);
     failed += rows.Count(r => r.Check.Contains("FAIL"));
+}
+
+if (mode is "kernels")
+{
+    // Registers, spills and groups per multiprocessor of every kernel at the group sizes the decode steps launch.
+    foreach (int group in (Arg("--groups") ?? "256,352,512").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)))
+    {
+        summary.AppendLine($"kernels at {group} threads a group: name | registers | local bytes | static shared | max threads | groups per SM");
+        foreach (var k in cuda.KernelResources(group))
+            summary.AppendLine($"| {k.Name} | {k.Registers} | {k.LocalBytes} | {k.StaticSharedBytes} | {k.MaxThreadsPerGroup} | {k.GroupsPerMultiprocessor} |");
+    }
 }
 
 if (mode is "graphed")
