@@ -173,13 +173,16 @@ public abstract partial class BackendContract
         CheckGatedDeltaNet(b, rng, form, nk: 1, dk: 12, nv: 2, dv: 20, kernel: 3, lengths: [9, 2, 6], split: [7, 1, 1], slots: [1, 3, 0], stateSlots: 4, chunk: 4);
     }
 
-    /// <summary>A decode step (one token per sequence) after a prefill: device backends then fold the q/k L2 norms into the delta rule.</summary>
+    /// <summary>
+    /// Two decode steps (one token per sequence) after a prefill: device backends then fold the q/k L2 norms into the delta
+    /// rule; the second step reads the conv and recurrent states the first one moved on.
+    /// </summary>
     [Fact]
-    public void GatedDeltaNetDecodeStepAfterAPrefill()
+    public void GatedDeltaNetDecodeStepsAfterAPrefill()
     {
         using var b = CreateBackend();
         var rng = new Random(16);
-        CheckGatedDeltaNet(b, rng, DeltaRuleForm.Auto, nk: 2, dk: 12, nv: 4, dv: 6, kernel: 4, lengths: [10, 7, 4], split: [9, 6, 3], slots: [2, 0, 1], stateSlots: 3, chunk: 4);
+        CheckGatedDeltaNet(b, rng, DeltaRuleForm.Auto, nk: 2, dk: 12, nv: 4, dv: 6, kernel: 4, lengths: [10, 7, 4], split: [8, 5, 2], slots: [2, 0, 1], stateSlots: 3, chunk: 4, split2: [9, 6, 3]);
     }
 
     /// <summary>

@@ -344,9 +344,12 @@ public abstract partial class BackendContract
         CheckGatedDeltaNet(b, rng, form, nk: 2, dk: 8, nv: 4, dv: 6, kernel: 4, lengths: [23, 11], split: [17, 1], slots: [2, 0], stateSlots: 3, chunk: 8);
     }
 
-    /// <summary>Feeds each sequence's tokens in two steps (split[s] tokens, then the rest) and compares every output with the float64 recurrence.</summary>
+    /// <summary>
+    /// Feeds each sequence's tokens in two steps (split[s] tokens, then the rest), or three when <paramref name="split2"/>
+    /// is given (up to split2[s], then the rest), and compares every output with the float64 recurrence.
+    /// </summary>
     private static void CheckGatedDeltaNet(IBackend b, Random rng, DeltaRuleForm form, int nk, int dk, int nv, int dv, int kernel,
-        int[] lengths, int[] split, int[] slots, int stateSlots, int chunk)
+        int[] lengths, int[] split, int[] slots, int stateSlots, int chunk, int[]? split2 = null)
     {
         int channels = 2 * nk * dk + nv * dv;
         var mixed = lengths.Select(n => Random(rng, n * channels, 2f)).ToArray();
@@ -364,13 +367,14 @@ public abstract partial class BackendContract
         using var convState = b.Allocate(DType.F32, stateSlots, channels, kernel - 1);
         using var recState = b.Allocate(DType.F32, stateSlots, nv, dk, dv);
         var got = lengths.Select(n => new float[n * nv * dv]).ToArray();
-        for (int step = 0; step < 2; step++)
+        var cuts = lengths.Select((n, s) => split2 is null ? new[] { 0, split[s], n } : new[] { 0, split[s], split2[s], n }).ToArray();
+        for (int step = 0; step < cuts[0].Length - 1; step++)
         {
             var starts = new List<int> { 0 };
             var rows = new List<(int S, int P)>();
             for (int s = 0; s < lengths.Length; s++)
             {
-                int from = step == 0 ? 0 : split[s], to = step == 0 ? split[s] : lengths[s];
+                int from = cuts[s][step], to = cuts[s][step + 1];
                 for (int p = from; p < to; p++) rows.Add((s, p));
                 starts.Add(rows.Count);
             }

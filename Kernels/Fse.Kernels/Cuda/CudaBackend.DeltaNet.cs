@@ -35,13 +35,14 @@ public sealed partial class CudaBackend
         };
         bool decode = tokens <= 2 * batch.SequenceCount;
         args.NormalizeQueryKey = inRegisters && decode ? 1 : 0;
+        bool headNorm = inRegisters && tokens == batch.SequenceCount && Options.DeltaRuleHeadNorm && 2L * batch.SequenceCount * nv >= _acc.NumMultiprocessors;
         if (decode) _k.CausalConv(Linear((long)batch.SequenceCount * channels), args);
         else
         {
             _k.CausalConvTokens(Linear((long)tokens * channels), args);
             _k.CausalConvState(Linear((long)batch.SequenceCount * channels), args);
         }
-        if (inRegisters && tokens == batch.SequenceCount && 2L * batch.SequenceCount * nv >= _acc.NumMultiprocessors)
+        if (headNorm)
         {
             // One token per sequence and at least a (sequence, value head) group per two multiprocessors: the delta rule
             // and the gated norm in one launch. With fewer groups it was slower than the warp-per-column kernel and the

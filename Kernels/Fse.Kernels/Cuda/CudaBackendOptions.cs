@@ -42,6 +42,12 @@ public sealed record CudaBackendOptions
     /// </summary>
     public bool MoeDownBySlot { get; init; } = true;
 
+    /// <summary>
+    /// Whether decode steps of one token per sequence with at least a (sequence, value head) per two multiprocessors run the
+    /// delta rule and the gated norm as one kernel, a group per (sequence, value head).
+    /// </summary>
+    public bool DeltaRuleHeadNorm { get; init; } = true;
+
     /// <summary>Whether the attention partition merge runs in groups of 512 threads when there are fewer (token, head) jobs than multiprocessors.</summary>
     public bool AttentionWideCombine { get; init; } = true;
 

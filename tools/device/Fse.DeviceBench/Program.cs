@@ -10,7 +10,8 @@ using Fse.Kernels.Cuda;
 //   the FSE off/on serving sweep through fse-server started per mode;
 // profile [same options as model]: per-op times of a prefill and decode steps (FSE on), each op timed to completion;
 // model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on
-// (--no-single-token-down, --no-argmax-parts, --no-attention-by-kv-head, --no-programmatic, --no-down-by-slot, --no-wide-combine: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile).
+// (--no-single-token-down, --no-argmax-parts, --no-attention-by-kv-head, --no-programmatic, --no-down-by-slot, --no-wide-combine,
+// --no-head-norm: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile).
 // graphs [same options as model]: decode steps replayed from step graphs against eager steps (logits and step times).
 // graphed [--copy-tbps X]: the weight-streaming kernels of a batch-1 decode step, an almost empty kernel and norms before a
 //   GEMV, timed inside replayed step graphs, each with the graph's edges plain and programmatic.
@@ -74,7 +75,8 @@ if (mode is "model" or "parity" or "profile" or "graphs")
     bool noSingleTokenDown = args.Contains("--no-single-token-down"), noArgMaxParts = args.Contains("--no-argmax-parts");
     bool noKvHeadAttention = args.Contains("--no-attention-by-kv-head"), noProgrammatic = args.Contains("--no-programmatic");
     bool noDownBySlot = args.Contains("--no-down-by-slot"), noWideCombine = args.Contains("--no-wide-combine");
-    if ((noSingleTokenDown || noArgMaxParts || noKvHeadAttention || noProgrammatic || noDownBySlot || noWideCombine) && !plainCpu)
+    bool noHeadNorm = args.Contains("--no-head-norm");
+    if ((noSingleTokenDown || noArgMaxParts || noKvHeadAttention || noProgrammatic || noDownBySlot || noWideCombine || noHeadNorm) && !plainCpu)
     {
         var make = device;
         device = () =>
@@ -88,6 +90,7 @@ if (mode is "model" or "parity" or "profile" or "graphs")
                 ProgrammaticLaunch = b.Options.ProgrammaticLaunch && !noProgrammatic,
                 MoeDownBySlot = b.Options.MoeDownBySlot && !noDownBySlot,
                 AttentionWideCombine = b.Options.AttentionWideCombine && !noWideCombine,
+                DeltaRuleHeadNorm = b.Options.DeltaRuleHeadNorm && !noHeadNorm,
             };
             return b;
         };
