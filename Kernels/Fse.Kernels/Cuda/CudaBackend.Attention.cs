@@ -108,7 +108,7 @@ public sealed partial class CudaBackend
             // 17.14 -> 16.48 ms).
             long grouped = (long)tokens * kvHeads * parts;
             if (Options.AttentionByKvHead && args.Vector != 0 && perKvHead > 1 && perKvHead <= GroupedQueryAttention.MaxHeads
-                && grouped >= 2L * _acc.NumMultiprocessors && (long)groupedFloats * sizeof(float) <= _acc.MaxSharedMemoryPerGroup)
+                && grouped >= Options.AttentionByKvHeadMinGroupsPerMultiprocessor * _acc.NumMultiprocessors && (long)groupedFloats * sizeof(float) <= _acc.MaxSharedMemoryPerGroup)
                 _k.AttendByKvHead(Rows(grouped, groupedFloats), args);
             else
                 _k.Attend(Rows(checked(jobs * parts), chunkFloats + 3 * keys + 4 * _group), args);

@@ -98,6 +98,9 @@ public sealed record CudaBackendOptions
     /// </summary>
     public bool AttentionByKvHead { get; init; } = true;
 
+    /// <summary>Groups per multiprocessor from which <see cref="AttentionByKvHead"/> applies (a group per KV head and partition).</summary>
+    public double AttentionByKvHeadMinGroupsPerMultiprocessor { get; init; } = 2;
+
     /// <summary>Largest decode batch (tokens) recorded as a step graph.</summary>
     public int StepGraphMaxTokens { get; init; } = 64;
 

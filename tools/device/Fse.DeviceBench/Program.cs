@@ -11,7 +11,8 @@ using Fse.Kernels.Cuda;
 // profile [same options as model]: per-op times of a prefill and decode steps (FSE on), each op timed to completion;
 // model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on
 // (--no-single-token-down, --no-argmax-parts, --no-attention-by-kv-head, --no-programmatic, --no-down-by-slot, --no-wide-combine,
-// --no-head-norm: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile).
+// --no-head-norm: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile;
+// --kv-head-groups X: attention by KV head from X groups per multiprocessor; --partition-keys N: keys per attention partition).
 // graphs [same options as model]: decode steps replayed from step graphs against eager steps (logits and step times).
 // graphed [--copy-tbps X]: the weight-streaming kernels of a batch-1 decode step, an almost empty kernel and norms before a
 //   GEMV, timed inside replayed step graphs, each with the graph's edges plain and programmatic.
@@ -76,7 +77,9 @@ if (mode is "model" or "parity" or "profile" or "graphs")
     bool noKvHeadAttention = args.Contains("--no-attention-by-kv-head"), noProgrammatic = args.Contains("--no-programmatic");
     bool noDownBySlot = args.Contains("--no-down-by-slot"), noWideCombine = args.Contains("--no-wide-combine");
     bool noHeadNorm = args.Contains("--no-head-norm");
-    if ((noSingleTokenDown || noArgMaxParts || noKvHeadAttention || noProgrammatic || noDownBySlot || noWideCombine || noHeadNorm) && !plainCpu)
+    string? kvHeadGroups = Arg("--kv-head-groups"), partitionKeys = Arg("--partition-keys");
+    if ((noSingleTokenDown || noArgMaxParts || noKvHeadAttention || noProgrammatic || noDownBySlot || noWideCombine || noHeadNorm
+         || kvHeadGroups is not null || partitionKeys is not null) && !plainCpu)
     {
         var make = device;
         device = () =>
@@ -91,6 +94,8 @@ if (mode is "model" or "parity" or "profile" or "graphs")
                 MoeDownBySlot = b.Options.MoeDownBySlot && !noDownBySlot,
                 AttentionWideCombine = b.Options.AttentionWideCombine && !noWideCombine,
                 DeltaRuleHeadNorm = b.Options.DeltaRuleHeadNorm && !noHeadNorm,
+                AttentionByKvHeadMinGroupsPerMultiprocessor = kvHeadGroups is null ? b.Options.AttentionByKvHeadMinGroupsPerMultiprocessor : double.Parse(kvHeadGroups, CultureInfo.InvariantCulture),
+                AttentionPartitionKeys = partitionKeys is null ? b.Options.AttentionPartitionKeys : int.Parse(partitionKeys, CultureInfo.InvariantCulture),
             };
             return b;
         };
