@@ -16,6 +16,12 @@ public interface IStepGraphs
     /// </summary>
     void RunStep(object owner, ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, SequenceBatch batch,
         Action<Tensor, Tensor, Tensor> step, Span<float> output);
+
+    /// <summary>Steps recorded into a new graph so far (each ran while it recorded).</summary>
+    long StepGraphsRecorded { get; }
+
+    /// <summary>Steps run by replaying a graph so far.</summary>
+    long StepGraphReplays { get; }
 }
 
 /// <summary>A step without a graph: what <see cref="IStepGraphs.RunStep"/> does when it does not replay.</summary>

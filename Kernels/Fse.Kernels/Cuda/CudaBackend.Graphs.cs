@@ -35,6 +35,9 @@ public sealed partial class CudaBackend : IStepGraphs
     /// <summary>Steps run by replaying a graph so far.</summary>
     public long StepGraphReplays { get; private set; }
 
+    /// <summary>Steps recorded into a new graph so far.</summary>
+    public long StepGraphsRecorded { get; private set; }
+
     /// <summary>Whether this backend can record step graphs at all (a CUDA device, the driver's graph API found).</summary>
     public bool SupportsStepGraphs => _driver is not null && _stream is not null;
 
@@ -65,6 +68,7 @@ public sealed partial class CudaBackend : IStepGraphs
                 return;
             }
             _graphs[key] = graph;
+            StepGraphsRecorded++;
             if (_graphs.Count > MaxStepGraphs)
             {
                 var oldest = _graphOrder.First!.Value;

@@ -156,6 +156,10 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend, IStepGraphs
         Add(op, _clock.ElapsedTicks, _clock.ElapsedTicks);
     }
 
+    public long StepGraphsRecorded => inner is IStepGraphs g ? g.StepGraphsRecorded : 0;
+
+    public long StepGraphReplays => inner is IStepGraphs g ? g.StepGraphReplays : 0;
+
     public void RunStep(object owner, ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> logitRows, int outputColumns, SequenceBatch batch,
         Action<Tensor, Tensor, Tensor> step, Span<float> output)
     {

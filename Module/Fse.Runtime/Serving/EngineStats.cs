@@ -34,6 +34,15 @@ public sealed record EngineStats
     /// <summary>Steps that failed (their sequences ended with <see cref="FinishReason.Error"/>).</summary>
     public long FailedSteps { get; init; }
 
+    /// <summary>
+    /// Steps the backend recorded into a new step graph (<see cref="Fse.Kernels.IStepGraphs"/>; 0 without graphs): one per
+    /// new decode shape, so in steady decoding this stays put while <see cref="StepGraphReplays"/> grows.
+    /// </summary>
+    public long StepGraphsRecorded { get; init; }
+
+    /// <summary>Steps the backend ran by replaying a recorded step graph.</summary>
+    public long StepGraphReplays { get; init; }
+
     /// <summary>False once the engine loop has died; nothing more will be served.</summary>
     public bool Healthy { get; init; }
 

@@ -370,6 +370,8 @@ public sealed class InferenceEngine : IDisposable
         Preemptions = _scheduler.Preemptions,
         Steps = _steps,
         FailedSteps = _failedSteps,
+        StepGraphsRecorded = _model.Backend is IStepGraphs g ? g.StepGraphsRecorded : 0,
+        StepGraphReplays = _model.Backend is IStepGraphs r ? r.StepGraphReplays : 0,
         Healthy = !_dead,
         Accepting = _accepting && !_dead,
     };

@@ -83,6 +83,8 @@ public sealed class ServerMetrics
         One("fse:recomputed_tokens_total", "counter", "Tokens recomputed after preemption.", s.RecomputedTokens);
         One("fse:engine_steps_total", "counter", "Forward steps run.", s.Steps);
         One("fse:engine_failed_steps_total", "counter", "Forward steps that failed.", s.FailedSteps);
+        One("fse:step_graphs_recorded_total", "counter", "Forward steps recorded into a new CUDA graph (one per new decode shape).", s.StepGraphsRecorded);
+        One("fse:step_graph_replays_total", "counter", "Forward steps run by replaying a recorded CUDA graph.", s.StepGraphReplays);
         One("fse:engine_healthy", "gauge", "1 while the engine loop runs.", s.Healthy ? 1 : 0);
         return t.ToString();
     }

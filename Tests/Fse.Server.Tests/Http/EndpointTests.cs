@@ -184,6 +184,11 @@ public sealed class EndpointTests(DefaultServer fixture) : IClassFixture<Default
             Assert.Contains(name, text);
         Assert.Contains("# TYPE vllm:time_to_first_token_seconds histogram", text);
         Assert.Contains("le=\"+Inf\"", text);
+        // The CPU backend records no step graphs: every step runs as it is, and both totals say so.
+        Assert.Contains("# TYPE fse:step_graphs_recorded_total counter", text);
+        Assert.Equal(0, await S.MetricAsync("fse:step_graphs_recorded_total"));
+        Assert.Equal(0, await S.MetricAsync("fse:step_graph_replays_total"));
+        Assert.True(await S.MetricAsync("fse:engine_steps_total") >= 5);
     }
 
     [Fact]

@@ -67,6 +67,19 @@ internal static class ServeSweep
         public async Task StopAsync(LaunchedServer server, CancellationToken ct)
         {
             var p = _processes[server];
+            // How the server ran its steps: recorded graphs against replays and all steps (its /metrics totals).
+            try
+            {
+                using var http = new HttpClient { BaseAddress = server.Endpoint.Root, Timeout = TimeSpan.FromSeconds(10) };
+                var metrics = await http.GetStringAsync("metrics", ct).ConfigureAwait(false);
+                foreach (var line in metrics.Split('\n'))
+                    if (line.StartsWith("fse:step_graph", StringComparison.Ordinal) || line.StartsWith("fse:engine_steps_total", StringComparison.Ordinal))
+                        Console.WriteLine($"  server FSE {server.Fse}: {line}");
+            }
+            catch (HttpRequestException e)
+            {
+                Console.WriteLine($"  server FSE {server.Fse}: /metrics unavailable ({e.Message})");
+            }
             _ = Kill(p.Id, 15);
             if (!p.WaitForExit(30_000)) p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync(ct).ConfigureAwait(false);
