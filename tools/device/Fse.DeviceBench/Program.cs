@@ -12,7 +12,8 @@ using Fse.Kernels.Cuda;
 // model [--preset P] [--layers N] [--isl N] [--osl N] [--batches 1,4,16,64] [--copy-tbps X]: TTFT and decode TPOT, FSE off vs on
 // (--no-single-token-down, --no-argmax-parts, --no-attention-by-kv-head, --no-programmatic, --no-down-by-slot, --no-wide-combine,
 // --no-head-norm: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile;
-// --kv-head-groups X: attention by KV head from X groups per multiprocessor; --partition-keys N: keys per attention partition).
+// --kv-head-groups X: attention by KV head from X groups per multiprocessor; --partition-keys N: keys per attention partition;
+// --moe-tile-rows N: pairs per tile of the prefill's expert GEMMs).
 // graphs [same options as model]: decode steps replayed from step graphs against eager steps (logits and step times).
 // graphed [--copy-tbps X]: the weight-streaming kernels of a batch-1 decode step, an almost empty kernel and norms before a
 //   GEMV, timed inside replayed step graphs, each with the graph's edges plain and programmatic.
@@ -77,9 +78,9 @@ if (mode is "model" or "parity" or "profile" or "graphs")
     bool noKvHeadAttention = args.Contains("--no-attention-by-kv-head"), noProgrammatic = args.Contains("--no-programmatic");
     bool noDownBySlot = args.Contains("--no-down-by-slot"), noWideCombine = args.Contains("--no-wide-combine");
     bool noHeadNorm = args.Contains("--no-head-norm");
-    string? kvHeadGroups = Arg("--kv-head-groups"), partitionKeys = Arg("--partition-keys");
+    string? kvHeadGroups = Arg("--kv-head-groups"), partitionKeys = Arg("--partition-keys"), moeTileRows = Arg("--moe-tile-rows");
     if ((noSingleTokenDown || noArgMaxParts || noKvHeadAttention || noProgrammatic || noDownBySlot || noWideCombine || noHeadNorm
-         || kvHeadGroups is not null || partitionKeys is not null) && !plainCpu)
+         || kvHeadGroups is not null || partitionKeys is not null || moeTileRows is not null) && !plainCpu)
     {
         var make = device;
         device = () =>
@@ -96,6 +97,7 @@ if (mode is "model" or "parity" or "profile" or "graphs")
                 DeltaRuleHeadNorm = b.Options.DeltaRuleHeadNorm && !noHeadNorm,
                 AttentionByKvHeadMinGroupsPerMultiprocessor = kvHeadGroups is null ? b.Options.AttentionByKvHeadMinGroupsPerMultiprocessor : double.Parse(kvHeadGroups, CultureInfo.InvariantCulture),
                 AttentionPartitionKeys = partitionKeys is null ? b.Options.AttentionPartitionKeys : int.Parse(partitionKeys, CultureInfo.InvariantCulture),
+                MoeGemmTileRows = moeTileRows is null ? b.Options.MoeGemmTileRows : int.Parse(moeTileRows, CultureInfo.InvariantCulture),
             };
             return b;
         };
