@@ -103,9 +103,9 @@ public sealed partial class CudaBackend
         {
             int warps = Warps(_group), chunkFloats = (hd + 3) / 4 * 4, perKvHead = heads / kvHeads;
             int groupedFloats = GroupedQueryAttention.SharedFloats(hd, keys, _group);
-            // A group per KV head only with at least two such groups per multiprocessor: at batch 1 (66 groups on the H100's
-            // 132) it was slower than a group per query head (TPOT 1.335 -> 1.372 ms), from batch 4 on faster (batch 64:
-            // 17.14 -> 16.48 ms).
+            // A group per KV head only with at least two such groups per multiprocessor (by default): at batch 1 (66 groups
+            // on the H100's 132) it was slower than a group per query head (TPOT 1.335 -> 1.372 ms; with 192 groups, one per
+            // multiprocessor and more, 1.22 -> 1.27 ms on the device), from batch 4 on faster (batch 64: 17.14 -> 16.48 ms).
             long grouped = (long)tokens * kvHeads * parts;
             if (Options.AttentionByKvHead && args.Vector != 0 && perKvHead > 1 && perKvHead <= GroupedQueryAttention.MaxHeads
                 && grouped >= Options.AttentionByKvHeadMinGroupsPerMultiprocessor * _acc.NumMultiprocessors && (long)groupedFloats * sizeof(float) <= _acc.MaxSharedMemoryPerGroup)
