@@ -44,8 +44,8 @@ public sealed record EngineOptions
     public int StepTableWidth(int blocks, ModelConfig config)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(blocks);
-        int pow2 = blocks <= 1 ? 1 : (int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)blocks), int.MaxValue);
-        return Math.Max(blocks, Math.Min(pow2, BlocksPerSequence(config)));
+        long pow2 = System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(blocks, 1));
+        return (int)Math.Max(blocks, Math.Min(pow2, BlocksPerSequence(config)));
     }
 
     /// <summary>The KV-cache blocks the engine allocates for <paramref name="config"/>.</summary>

@@ -28,6 +28,7 @@ public sealed class InferenceEngine : IDisposable
     private readonly AutoResetEvent _wake = new(false);
     private readonly Thread _thread;
     private readonly bool _hasLinearState;
+    private readonly IStepGraphs? _graphs;
     private float[] _logits = [];
     private long _nextId;
     private int _queued;
@@ -48,6 +49,7 @@ public sealed class InferenceEngine : IDisposable
         int blocks = options.ResolveNumBlocks(model.Config);
         // One linear-attention state slot per sequence; a model without linear layers keeps one unused slot.
         _hasLinearState = model.Config.LayerTypes.Contains(AttentionKind.Linear);
+        _graphs = model.Backend as IStepGraphs;
         _state = new ModelState(model.Config, model.Backend, blocks, options.BlockSize, _hasLinearState ? options.MaxNumSeqs : 1);
         _scheduler = new Scheduler(blocks, options.BlockSize, options.MaxNumSeqs, options.MaxNumSeqs, options.MaxNumBatchedTokens);
         _eos = [.. eosTokenIds];
@@ -370,8 +372,8 @@ public sealed class InferenceEngine : IDisposable
         Preemptions = _scheduler.Preemptions,
         Steps = _steps,
         FailedSteps = _failedSteps,
-        StepGraphsRecorded = _model.Backend is IStepGraphs g ? g.StepGraphsRecorded : 0,
-        StepGraphReplays = _model.Backend is IStepGraphs r ? r.StepGraphReplays : 0,
+        StepGraphsRecorded = _graphs?.StepGraphsRecorded ?? 0,
+        StepGraphReplays = _graphs?.StepGraphReplays ?? 0,
         Healthy = !_dead,
         Accepting = _accepting && !_dead,
     };

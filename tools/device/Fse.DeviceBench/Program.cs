@@ -79,9 +79,9 @@ if (mode is "model" or "parity" or "profile" or "graphs")
     bool noDownBySlot = args.Contains("--no-down-by-slot"), noWideCombine = args.Contains("--no-wide-combine");
     bool noHeadNorm = args.Contains("--no-head-norm");
     string? kvHeadGroups = Arg("--kv-head-groups"), partitionKeys = Arg("--partition-keys"), moeTileRows = Arg("--moe-tile-rows");
-    if ((noSingleTokenDown || noArgMaxParts || noKvHeadAttention || noProgrammatic || noDownBySlot || noWideCombine || noHeadNorm
-         || kvHeadGroups is not null || partitionKeys is not null || moeTileRows is not null) && !plainCpu)
+    if (!plainCpu)
     {
+        // Without switches every option keeps its default.
         var make = device;
         device = () =>
         {
