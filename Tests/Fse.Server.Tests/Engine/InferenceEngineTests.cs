@@ -171,11 +171,14 @@ public sealed class InferenceEngineTests(TinyModel tiny) : IClassFixture<TinyMod
     [Fact]
     public async Task DrainingStopsAdmissionAndAbortsWhatOutlivesTheGracePeriod()
     {
+        // Wide margins either side of the 2 s grace, so a loaded machine cannot flip the outcome: 2 tokens take
+        // milliseconds, 60,000 take over 10 s (hence a context longer than the preset's 4,096).
         var rng = new Random(108);
-        using var engine = Engine(new EngineOptions { MaxModelLen = 4096, MaxWaitingRequests = 1000 });
+        using var model = tiny.LoadWithContext(65536);
+        using var engine = new InferenceEngine(model, new EngineOptions { MaxModelLen = 65536, MaxNumSeqs = 4, MaxWaitingRequests = 1000 }, []);
         var quick = engine.Submit(new EngineRequest { PromptTokenIds = TinyModel.RandomTokens(rng, 5, tiny.Vocab), MaxTokens = 2 });
-        var slow = engine.Submit(new EngineRequest { PromptTokenIds = TinyModel.RandomTokens(rng, 5, tiny.Vocab), MaxTokens = 4000, IgnoreEos = true });
-        var drained = engine.DrainAsync(TimeSpan.FromMilliseconds(300));
+        var slow = engine.Submit(new EngineRequest { PromptTokenIds = TinyModel.RandomTokens(rng, 5, tiny.Vocab), MaxTokens = 60000, IgnoreEos = true });
+        var drained = engine.DrainAsync(TimeSpan.FromSeconds(2));
         Assert.Throws<EngineUnavailableException>(() => engine.Submit(new EngineRequest { PromptTokenIds = [1] }));
         Assert.Equal(1, await drained.WaitAsync(Timeout));
         Assert.Equal(FinishReason.Length, (await quick.ReadAllAsync()).Finish);

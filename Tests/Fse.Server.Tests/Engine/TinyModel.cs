@@ -24,6 +24,10 @@ public sealed class TinyModel : IDisposable
     public Generator Reference { get; }
     public int Vocab => Model.Config.VocabSize;
 
+    /// <summary>The same weights under a config whose max_position_embeddings is <paramref name="positions"/> (for requests that must outlive a deadline).</summary>
+    public CausalLm LoadWithContext(int positions) =>
+        CausalLm.Load(_source.Config with { MaxPositionEmbeddings = positions }, _source, Devices.Create("cpu"), FseMode.On);
+
     public static int[] RandomTokens(Random rng, int count, int vocab) => Enumerable.Range(0, count).Select(_ => rng.Next(vocab)).ToArray();
 
     /// <summary>Greedy tokens of the single-stream generator (no stop tokens).</summary>

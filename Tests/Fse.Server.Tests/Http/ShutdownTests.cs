@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Fse.Runtime.Presets;
 using Fse.Runtime.Serving;
 
 namespace Fse.Server.Tests.Http;
@@ -8,36 +9,48 @@ namespace Fse.Server.Tests.Http;
 /// <summary>Draining on shutdown, and the executable's exit codes and messages.</summary>
 public sealed class ShutdownTests
 {
+    /// <remarks>
+    /// Both sides of the grace period have wide margins so a loaded CI machine cannot flip the outcome: the long request
+    /// asks for 60,000 tokens (over 10 s of decoding for the tiny model on an idle core, from a checkpoint whose
+    /// max_position_embeddings is raised to allow it), the short one for 8 (a few milliseconds), and the grace is 3 s.
+    /// </remarks>
     [Fact]
     public async Task ShutdownLetsShortRequestsFinishAndAbortsLongOnesWithAnErrorEvent()
     {
+        string dir = Path.Combine(Path.GetTempPath(), "fse-shutdown-" + Guid.NewGuid().ToString("N"));
+        PresetWriter.Write(TestServer.Preset, dir, seed: 3);
+        var configPath = Path.Combine(dir, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
+        config["max_position_embeddings"] = 65536;
+        File.WriteAllText(configPath, config.ToJsonString());
         var s = await TestServer.StartAsync(o => o with
         {
-            ShutdownTimeout = TimeSpan.FromMilliseconds(400),
-            Engine = o.Engine with { MaxModelLen = 4096 },
-        });
+            ShutdownTimeout = TimeSpan.FromSeconds(3),
+            Engine = o.Engine with { MaxModelLen = 65536, MaxNumSeqs = 4 },
+        }, model: dir);
         try
         {
             using var response = await s.Http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "v1/completions")
             {
-                Content = new StringContent("{\"prompt\": [1, 2, 3], \"max_tokens\": 4000, \"ignore_eos\": true, \"stream\": true}", System.Text.Encoding.UTF8, "application/json"),
+                Content = new StringContent("{\"prompt\": [1, 2, 3], \"max_tokens\": 60000, \"ignore_eos\": true, \"stream\": true}", System.Text.Encoding.UTF8, "application/json"),
             }, HttpCompletionOption.ResponseHeadersRead);
             var body = new StreamReader(await response.Content.ReadAsStreamAsync());
             Assert.StartsWith("data: {", await body.ReadLineAsync());
-            var quick = s.PostJsonAsync("v1/completions", new { prompt = "quick", max_tokens = 40, ignore_eos = true });
+            var quick = s.PostJsonAsync("v1/completions", new { prompt = new[] { 4, 5, 6 }, max_tokens = 8, ignore_eos = true });
             while (s.Engine.Stats.Running < 2 && !quick.IsCompleted) await Task.Delay(1);
             var stopping = s.App.StopAsync();
-            var rest = await body.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            var rest = await body.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Contains("\"error\"", rest);
             Assert.Contains("shutting down", rest);
             Assert.EndsWith("data: [DONE]\n\n", rest);
-            Assert.Equal(40, (int)(await quick)["usage"]!["completion_tokens"]!);   // it fit in the grace period
-            await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(8, (int)(await quick)["usage"]!["completion_tokens"]!);   // it fit in the grace period
+            await stopping.WaitAsync(TimeSpan.FromSeconds(30));
         }
         finally
         {
             s.Http.Dispose();
             await s.App.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
         }
     }
 
