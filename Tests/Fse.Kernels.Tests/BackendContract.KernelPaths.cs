@@ -166,6 +166,7 @@ public abstract partial class BackendContract
     [Theory]
     [InlineData(DeltaRuleForm.Auto)]
     [InlineData(DeltaRuleForm.Recurrent)]
+    [InlineData(DeltaRuleForm.Chunked)]
     public void GatedDeltaNetWithOddHeadSizesAndThreeSequences(DeltaRuleForm form)
     {
         using var b = CreateBackend();

@@ -28,18 +28,19 @@ public sealed class CudaSimulationBackendTests(CudaSimulationFixture fixture) : 
 
 /// <summary>
 /// A second CPU-accelerator backend whose options send every MatMul through the tiled kernel, split attention into 4-key
-/// partitions and keep one-token DeltaNet steps on the warp-per-column delta rule (the H100's path below ~66 sequences).
+/// partitions, keep one-token DeltaNet steps on the warp-per-column delta rule (the H100's path below ~66 sequences) and
+/// cut the chunked delta rule into chunks of 3 tokens (short sequences then span several, the last one partial).
 /// </summary>
 public sealed class CudaSimulationAlternateFixture : IDisposable
 {
     public CudaBackend Backend { get; } = CudaBackend.CreateCpuSimulation();
 
-    public CudaSimulationAlternateFixture() => Backend.Options = new CudaBackendOptions { GemvMaxTokens = 0, AttentionPartitionKeys = 4, DeltaRuleHeadNorm = false };
+    public CudaSimulationAlternateFixture() => Backend.Options = new CudaBackendOptions { GemvMaxTokens = 0, AttentionPartitionKeys = 4, DeltaRuleHeadNorm = false, DeltaRuleChunkTokens = 3 };
 
     public void Dispose() => Backend.Dispose();
 }
 
-/// <summary>The contract again on the kernels' other paths: the tiled matmul for every token count, partitioned (flash-decoding) attention, one-token DeltaNet steps on the warp-per-column delta rule.</summary>
+/// <summary>The contract again on the kernels' other paths: the tiled matmul for every token count, partitioned (flash-decoding) attention, one-token DeltaNet steps on the warp-per-column delta rule, 3-token delta-rule chunks.</summary>
 public sealed class CudaSimulationAlternatePathsTests(CudaSimulationAlternateFixture fixture) : BackendContract, IClassFixture<CudaSimulationAlternateFixture>
 {
     protected override IBackend CreateBackend() => new BorrowedBackend(fixture.Backend);

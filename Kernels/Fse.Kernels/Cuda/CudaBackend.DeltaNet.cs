@@ -8,13 +8,16 @@ public sealed partial class CudaBackend
 {
     /// <summary>
     /// Conv (decode: one thread per sequence × channel; prefill: one per token × channel, then the state update), the
-    /// recurrent delta rule (one warp per value column with the column's state in registers, applying the q/k L2 norms
-    /// itself in decode steps; for key dims above 4 × warp size, each value head's state in shared memory while its group
-    /// walks the tokens) and the gated RMSNorm: two launches for a decode step of one token per sequence with at least a
-    /// (sequence, value head) per two multiprocessors (the delta rule and the norm in one kernel, a group each), three for other
-    /// decode steps, four (a q/k L2 norm launch first) for a prefill or a wide key dim, five with the prefill's conv state
-    /// update. Every <see cref="DeltaRuleForm"/>
-    /// runs the recurrent kernel here; the forms differ only in rounding (the contract compares each with float64).
+    /// delta rule and the gated RMSNorm. <see cref="DeltaRuleForm.Chunked"/> runs the chunked (WY) form at every step
+    /// where <see cref="CudaBackendOptions.DeltaRuleChunkTokens"/> fits the group's shared memory
+    /// (<see cref="DeltaRuleChunkKernel"/>: a group per block of a head's value columns, every token of a chunk at once).
+    /// Auto and Recurrent run the recurrent form, which was faster on the H100 for a 1000-token prefill (1.72 against 2.16 ms
+    /// a layer; BENCHMARKS.md, eleventh pass): one warp per value column with the column's state in registers, applying the
+    /// q/k L2 norms itself in decode steps, or for key dims above 4 × warp size each value head's state in shared memory
+    /// while its group walks the tokens. Launches: two for a decode step of one token per sequence with at least a
+    /// (sequence, value head) per two multiprocessors (the delta rule and the norm in one kernel, a group each), three for
+    /// other decode steps, four (a q/k L2 norm launch first) for a prefill, the chunked form or a wide key dim, five with
+    /// the prefill's conv state update. The forms differ only in rounding (the contract compares each with float64).
     /// </summary>
     public void GatedDeltaNet(GatedDeltaNetArgs a, SequenceBatch batch)
     {
@@ -34,8 +37,12 @@ public sealed partial class CudaBackend
             Status = _status.View, NormEps = a.NormEps,
         };
         bool decode = tokens <= 2 * batch.SequenceCount;
-        args.NormalizeQueryKey = inRegisters && decode ? 1 : 0;
-        bool headNorm = inRegisters && tokens == batch.SequenceCount && Options.DeltaRuleHeadNorm && 2L * batch.SequenceCount * nv >= _acc.NumMultiprocessors;
+        int chunk = Options.DeltaRuleChunkTokens;
+        bool chunked = a.Form == DeltaRuleForm.Chunked && chunk > 0
+            && DeltaRuleChunkKernel.SharedFloats(chunk, dk, _acc.WarpSize) * sizeof(float) <= _acc.MaxSharedMemoryPerGroup;
+        args.ChunkTokens = chunk;
+        args.NormalizeQueryKey = inRegisters && decode && !chunked ? 1 : 0;
+        bool headNorm = !chunked && inRegisters && tokens == batch.SequenceCount && Options.DeltaRuleHeadNorm && 2L * batch.SequenceCount * nv >= _acc.NumMultiprocessors;
         if (decode) _k.CausalConv(Linear((long)batch.SequenceCount * channels), args);
         else
         {
@@ -54,7 +61,14 @@ public sealed partial class CudaBackend
         }
         int warps = Warps(_group);
         if (args.NormalizeQueryKey == 0) _k.QueryKeyL2(Rows((long)tokens * 2 * nk, warps), args.Conv, channels, nk, dk, 1f / MathF.Sqrt(dk));
-        if (inRegisters)
+        if (chunked)
+        {
+            int group = Math.Min(_acc.MaxNumThreadsPerGroup, ChunkWarps * _acc.WarpSize);
+            int blocks = (dv + _acc.WarpSize - 1) / _acc.WarpSize;
+            _k.DeltaRuleChunked(new KernelConfig(checked(batch.SequenceCount * nv * blocks), group,
+                SharedMemoryConfig.RequestDynamic<float>(checked((int)DeltaRuleChunkKernel.SharedFloats(chunk, dk, _acc.WarpSize)))), args);
+        }
+        else if (inRegisters)
         {
             long columnsInAll = (long)batch.SequenceCount * nv * dv;
             _k.DeltaRuleWarp(new KernelConfig(checked((int)((columnsInAll + warps - 1) / warps)), _group), args);
@@ -66,6 +80,9 @@ public sealed partial class CudaBackend
         }
         _k.GatedRmsNorm(Rows((long)tokens * nv, warps), args.Output, T(a.Z).F32, args.NormWeight, dv, a.NormEps);
     }
+
+    /// <summary>Warps of a <see cref="DeltaRuleChunkKernel.DeltaRuleChunked"/> group (its C×C products and the state's dk rows spread over them).</summary>
+    private const int ChunkWarps = 8;
 
     /// <summary>Warps of a <see cref="DeltaNetKernels.DeltaRuleHeadNorm"/> group (a value head's columns over them, four at a time).</summary>
     private const int HeadNormWarps = 16;

@@ -48,6 +48,13 @@ public sealed record CudaBackendOptions
     /// </summary>
     public bool DeltaRuleHeadNorm { get; init; } = true;
 
+    /// <summary>
+    /// Tokens per chunk of the chunked (WY) delta rule (<see cref="Device.DeltaRuleChunkKernel"/>), which runs where
+    /// <see cref="GatedDeltaNetArgs.Form"/> is <see cref="DeltaRuleForm.Chunked"/> and the group's shared memory allows it;
+    /// 0 runs the recurrent kernels for every form.
+    /// </summary>
+    public int DeltaRuleChunkTokens { get; init; } = 16;
+
     /// <summary>Whether the attention partition merge runs in groups of 512 threads when there are fewer (token, head) jobs than multiprocessors.</summary>
     public bool AttentionWideCombine { get; init; } = true;
 

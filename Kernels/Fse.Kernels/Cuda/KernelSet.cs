@@ -81,6 +81,7 @@ internal sealed class KernelSet
         DeltaRule = L<DeltaNetArgs>(DeltaNetKernels.DeltaRule);
         DeltaRuleWarp = L<DeltaNetArgs>(DeltaNetKernels.DeltaRuleWarp);
         DeltaRuleHeadNorm = L<DeltaNetArgs>(DeltaNetKernels.DeltaRuleHeadNorm);
+        DeltaRuleChunked = L<DeltaNetArgs>(DeltaRuleChunkKernel.DeltaRuleChunked);
         RouteSoftmax = L<RoutingArgs>(RoutingKernels.Softmax);
         RouteSigmoidGrouped = L<RoutingArgs>(RoutingKernels.SigmoidGrouped);
         MoeAlign = L<MoeArgs>(MoeKernels.Align);
@@ -155,6 +156,7 @@ internal sealed class KernelSet
     public Action<KernelConfig, DeltaNetArgs> DeltaRule { get; }
     public Action<KernelConfig, DeltaNetArgs> DeltaRuleWarp { get; }
     public Action<KernelConfig, DeltaNetArgs> DeltaRuleHeadNorm { get; }
+    public Action<KernelConfig, DeltaNetArgs> DeltaRuleChunked { get; }
     public Action<KernelConfig, RoutingArgs> RouteSoftmax { get; }
     public Action<KernelConfig, RoutingArgs> RouteSigmoidGrouped { get; }
     public Action<KernelConfig, MoeArgs> MoeAlign { get; }

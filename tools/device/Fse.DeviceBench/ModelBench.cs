@@ -19,7 +19,7 @@ namespace Fse.DeviceBench;
 /// </summary>
 internal static class ModelBench
 {
-    public sealed record Settings(string Preset, int? Layers, int Isl, int Osl, int[] Batches, double CopyTbPerSecond);
+    public sealed record Settings(string Preset, int? Layers, int Isl, int Osl, int[] Batches, double CopyTbPerSecond, DeltaRuleForm DeltaRule = DeltaRuleForm.Auto);
 
     public static string Run(Func<IBackend> backend, Settings s)
     {
@@ -34,6 +34,7 @@ internal static class ModelBench
             using var b = backend();
             sw.Restart();
             using var model = CausalLm.Load(c, source, b, fse);
+            model.DeltaRuleForm = s.DeltaRule;
             b.Synchronize();
             Console.WriteLine($"FSE {fse}: loaded in {sw.Elapsed.TotalSeconds:F1} s on {b.Name}, weight matrices drawn in device memory; " +
                 $"{source.BytesGenerated / 1e6:F1} MB of small tensors generated on the host");
@@ -82,6 +83,7 @@ internal static class ModelBench
         var c = source.Config;
         var profiler = new ProfilingBackend(backend());
         using var model = CausalLm.Load(c, source, profiler, FseMode.On);
+        model.DeltaRuleForm = s.DeltaRule;
         profiler.Synchronize();
         profiler.Reset();
         report.AppendLine(profiler.DeviceTimes
@@ -117,6 +119,7 @@ internal static class ModelBench
         var c = source.Config;
         using var b = backend();
         using var model = CausalLm.Load(c, source, b, FseMode.On);
+        model.DeltaRuleForm = s.DeltaRule;
         var cuda = b as CudaBackend;
         report.AppendLine($"step graphs vs eager steps: {s.Preset}, {c.NumLayers} layers, FSE on, context {s.Isl}, {steps} greedy steps after 3 warm-up steps");
         report.AppendLine("| batch | eager ms/step | graph ms/step | speed-up | max rel L2 | argmax agree | replays |");

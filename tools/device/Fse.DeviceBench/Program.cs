@@ -13,7 +13,8 @@ using Fse.Kernels.Cuda;
 // (--no-single-token-down, --no-argmax-parts, --no-attention-by-kv-head, --no-programmatic, --no-down-by-slot, --no-wide-combine,
 // --no-head-norm: those CudaBackendOptions off, for a same-call baseline; also for graphs and profile;
 // --kv-head-groups X: attention by KV head from X groups per multiprocessor; --partition-keys N: keys per attention partition;
-// --moe-tile-rows N: pairs per tile of the prefill's expert GEMMs).
+// --moe-tile-rows N: pairs per tile of the prefill's expert GEMMs; --delta-rule auto|recurrent|chunked: the Gated DeltaNet
+// form the model's layers ask for; --delta-chunk N: tokens per chunk of the chunked form, 0 for the recurrent kernels everywhere).
 // graphs [same options as model]: decode steps replayed from step graphs against eager steps (logits and step times).
 // graphed [--copy-tbps X]: the weight-streaming kernels of a batch-1 decode step, an almost empty kernel and norms before a
 //   GEMV, timed inside replayed step graphs, each with the graph's edges plain and programmatic.
@@ -79,6 +80,7 @@ if (mode is "model" or "parity" or "profile" or "graphs")
     bool noDownBySlot = args.Contains("--no-down-by-slot"), noWideCombine = args.Contains("--no-wide-combine");
     bool noHeadNorm = args.Contains("--no-head-norm");
     string? kvHeadGroups = Arg("--kv-head-groups"), partitionKeys = Arg("--partition-keys"), moeTileRows = Arg("--moe-tile-rows");
+    string? deltaChunk = Arg("--delta-chunk");
     if (!plainCpu)
     {
         // Without switches every option keeps its default.
@@ -98,6 +100,7 @@ if (mode is "model" or "parity" or "profile" or "graphs")
                 AttentionByKvHeadMinGroupsPerMultiprocessor = kvHeadGroups is null ? b.Options.AttentionByKvHeadMinGroupsPerMultiprocessor : double.Parse(kvHeadGroups, CultureInfo.InvariantCulture),
                 AttentionPartitionKeys = partitionKeys is null ? b.Options.AttentionPartitionKeys : int.Parse(partitionKeys, CultureInfo.InvariantCulture),
                 MoeGemmTileRows = moeTileRows is null ? b.Options.MoeGemmTileRows : int.Parse(moeTileRows, CultureInfo.InvariantCulture),
+                DeltaRuleChunkTokens = deltaChunk is null ? b.Options.DeltaRuleChunkTokens : int.Parse(deltaChunk, CultureInfo.InvariantCulture),
             };
             return b;
         };
@@ -116,7 +119,8 @@ if (mode is "model" or "parity" or "profile" or "graphs")
             int.Parse(Arg("--isl") ?? "1000", CultureInfo.InvariantCulture),
             int.Parse(Arg("--osl") ?? "100", CultureInfo.InvariantCulture),
             (Arg("--batches") ?? "1,4,16,64").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
-            Arg("--copy-tbps") is { } tb ? double.Parse(tb, CultureInfo.InvariantCulture) : MeasureCopy());
+            Arg("--copy-tbps") is { } tb ? double.Parse(tb, CultureInfo.InvariantCulture) : MeasureCopy(),
+            Arg("--delta-rule") is { } form ? Enum.Parse<Fse.Kernels.DeltaRuleForm>(form, ignoreCase: true) : Fse.Kernels.DeltaRuleForm.Auto);
         if (mode == "graphs") (report, failures) = ModelBench.GraphCheck(device, settings);
         else report = mode == "profile" ? ModelBench.Profile(device, settings) : ModelBench.Run(device, settings);
     }

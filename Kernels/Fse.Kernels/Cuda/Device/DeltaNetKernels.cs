@@ -19,6 +19,9 @@ public struct DeltaNetArgs
     /// </summary>
     public int NormalizeQueryKey;
 
+    /// <summary>Tokens per chunk of <see cref="DeltaRuleChunkKernel.DeltaRuleChunked"/>.</summary>
+    public int ChunkTokens;
+
     /// <summary>The gated RMSNorm's epsilon (<see cref="DeltaNetKernels.DeltaRuleHeadNorm"/> applies the norm itself).</summary>
     public float NormEps;
     public ArrayView<int> Status;
