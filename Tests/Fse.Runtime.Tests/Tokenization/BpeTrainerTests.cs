@@ -80,6 +80,7 @@ public class BpeTrainerTests
         }
     }
 
+    /// <remarks>The time bound (under 1 s here) only catches a pathological slow-down; a loaded CI machine must not trip it.</remarks>
     [Fact]
     public void ReachesQwenSizedVocabulariesInSeconds()
     {
@@ -88,7 +89,7 @@ public class BpeTrainerTests
         BpeTrainer.WriteBuiltIn(dir.Path, 151936);
         var tok = Tokenizer.Load(dir.Path);
         sw.Stop();
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed.TotalSeconds:F1} s");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(60), $"took {sw.Elapsed.TotalSeconds:F1} s");
         Assert.Equal(151936, tok.VocabSize);
         Assert.Equal(151935, tok.EosTokenId);
         // Every id is a token that decodes to bytes and is distinct from every other.

@@ -144,8 +144,13 @@ public class Qwen3TokenizerTests
         Assert.Equal("\uFFFD", Qwen.Decode(ids[..1]));
     }
 
+    /// <remarks>
+    /// The time bound only catches a pathological slow-down (a backtracking regex, a quadratic merge loop): the speed itself
+    /// is measured by <c>tools/bench/Tokenizer.ps1</c> (build.ps1 Bench). The earlier bound of 1 s sat inside a loaded CI
+    /// machine's noise: ~0.5 s idle here, close to 1 s with the other test assemblies busy on both cores.
+    /// </remarks>
     [Fact]
-    public void EncodesAllGsm8kTestQuestionsWellUnderASecond()
+    public void EncodesAllGsm8kTestQuestionsWithoutAPathologicalSlowDown()
     {
         var questions = TokenizerFixtures.Gsm8kTestQuestions();
         Assert.Equal(1319, questions.Count);
@@ -154,7 +159,7 @@ public class Qwen3TokenizerTests
         var tokens = questions.Sum(q => fresh.Encode(q).Length);
         sw.Stop();
         Assert.InRange(tokens, 60_000, 100_000);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"encoding 1319 questions took {sw.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"encoding 1319 questions took {sw.Elapsed.TotalMilliseconds:F0} ms");
         foreach (var q in questions.Take(100)) Assert.Equal(UnicodeNormalizer.Normalize(q, NormalizationKind.Nfc), fresh.Decode(fresh.Encode(q)));
     }
 
