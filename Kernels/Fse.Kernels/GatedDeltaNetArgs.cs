@@ -3,7 +3,10 @@ namespace Fse.Kernels;
 /// <summary>Which form of the gated delta rule a backend uses over a multi-token chunk.</summary>
 public enum DeltaRuleForm
 {
-    /// <summary>Chunked (WY) form for chunks of more than one token, recurrent for one token: what HF does.</summary>
+    /// <summary>
+    /// The backend's choice: the CPU backend takes the chunked (WY) form for chunks of more than one token and the
+    /// recurrent one for one token (what HF does); the CUDA backend takes its recurrent kernels, faster there.
+    /// </summary>
     Auto,
 
     /// <summary>Token-by-token recurrence everywhere.</summary>
