@@ -88,7 +88,7 @@ public static class DeltaRuleChunkKernel
                 beta[i] = i < n ? Reduce.Sigmoid(a.B[t * nv + h]) : 0f;
             }
             Group.Barrier();
-            // Cumulative gates: each token sums its predecessors' (a chunk is short; one barrier instead of a scan).
+            // Cumulative gates: each token sums its own and its predecessors' (a chunk is short enough to skip a scan).
             float mine = 0f;
             if (me < cs)
                 for (int j = 0; j <= me; j++) mine += gc[j];
