@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Fse.Kernels;
 
 namespace Fse.Runtime.Inference;
@@ -7,6 +8,9 @@ public sealed class Sampler
 {
     private readonly SamplingParams _p;
     private readonly Random _rng;
+    private double[] _weights = [], _keys = [];
+    private int[] _ids = [];
+    private short[] _buckets = [];
 
     public Sampler(SamplingParams p)
     {
@@ -22,21 +26,107 @@ public sealed class Sampler
     {
         if (IsGreedy) return ArgMax(logits);
         int n = logits.Length;
-        var weights = new double[n];
-        double max = double.NegativeInfinity;
-        for (int i = 0; i < n; i++) max = Math.Max(max, logits[i] / _p.Temperature);
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += weights[i] = Math.Exp(logits[i] / _p.Temperature - max);
-        if (_p.TopP >= 1) return Draw(weights, sum);
+        if (_weights.Length < n) _weights = new double[n];
+        var w = _weights.AsSpan(0, n);
+        for (int i = 0; i < n; i++) w[i] = logits[i] / _p.Temperature;
+        TensorPrimitives.Subtract(w, TensorPrimitives.Max(w), w);
+        TensorPrimitives.Exp(w, w);
+        double sum = TensorPrimitives.Sum(w);
+        if (_p.TopP >= 1) return Draw(w, sum);
+        return Nucleus(w, _p.TopP * sum) ?? NucleusByHeap(w, _p.TopP * sum);
+    }
 
-        // The nucleus without sorting the whole vocabulary: a heap built in O(V), popped most likely first (the lower id
-        // on ties) until the popped probability reaches top_p.
+    /// <summary>A draw proportional to <paramref name="weights"/> (summing to <paramref name="sum"/>) in one pass.</summary>
+    private int Draw(ReadOnlySpan<double> weights, double sum)
+    {
+        double u = _rng.NextDouble() * sum;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            u -= weights[i];
+            if (u <= 0) return i;
+        }
+        return weights.LastIndexOfAnyExcept(0d);
+    }
+
+    /// <summary>Weight buckets per octave for <see cref="Nucleus"/>, and how many octaves below the largest weight are bucketed.</summary>
+    private const int BucketsPerOctave = 8, Octaves = 64;
+
+    /// <summary>
+    /// The nucleus (the heaviest tokens, the lower id first on equal weights, until their weight reaches
+    /// <paramref name="target"/>) and a draw from it, without ordering the whole vocabulary: the weights (at most 1) are
+    /// bucketed by their exponent and top mantissa bits, the heaviest buckets whose mass reaches the target hold every
+    /// token of the nucleus, and only those tokens are sorted. Null when rounding leaves the sorted candidates just short
+    /// of the target (then <see cref="NucleusByHeap"/> decides).
+    /// </summary>
+    private int? Nucleus(ReadOnlySpan<double> w, double target)
+    {
+        const int buckets = Octaves * BucketsPerOctave;
+        Span<double> mass = stackalloc double[buckets + 1];
+        Span<int> members = stackalloc int[buckets + 1];
+        if (_buckets.Length < w.Length) _buckets = new short[w.Length];
+        var bucketOf = _buckets.AsSpan(0, w.Length);
+        for (int i = 0; i < w.Length; i++)
+        {
+            int b = Bucket(w[i]);
+            bucketOf[i] = (short)b;
+            mass[b] += w[i];
+            members[b]++;
+        }
+        int last = 0, count = members[0];
+        double cumulative = mass[0];
+        while (cumulative < target && last < buckets)
+        {
+            last++;
+            cumulative += mass[last];
+            count += members[last];
+        }
+        if (last == buckets) return null;
+
+        if (_keys.Length < count) { _keys = new double[count]; _ids = new int[count]; }
+        var keys = _keys.AsSpan(0, count);
+        var ids = _ids.AsSpan(0, count);
+        for (int i = 0, c = 0; i < w.Length; i++)
+            if (bucketOf[i] <= last) { keys[c] = -w[i]; ids[c++] = i; }
+        keys.Sort(ids);
+        for (int a = 0, b; a < count; a = b)
+        {
+            // Equal weights go lower id first, as the heap orders them.
+            for (b = a + 1; b < count && keys[b] == keys[a]; b++) { }
+            if (b - a > 1) ids[a..b].Sort();
+        }
+
+        double kept = 0;
+        int size = 0;
+        while (size < count && kept < target) kept += w[ids[size++]];
+        if (kept < target) return null;
+        double u = _rng.NextDouble() * kept;
+        for (int k = 0; k < size; k++)
+        {
+            u -= w[ids[k]];
+            if (u <= 0) return ids[k];
+        }
+        return ids[size - 1];
+    }
+
+    /// <summary>0 for the weight 1 (the largest), growing as the weight falls; the last bucket holds what is left.</summary>
+    private static int Bucket(double weight)
+    {
+        long bits = BitConverter.DoubleToInt64Bits(weight);
+        int exponent = (int)(bits >> 52) & 0x7FF, top = (int)(bits >> (52 - 3)) & 7;
+        int key = (1023 - exponent) * BucketsPerOctave + (BucketsPerOctave - 1 - top);
+        return weight > 0 ? Math.Min(key, Octaves * BucketsPerOctave) : Octaves * BucketsPerOctave;
+    }
+
+    /// <summary>The nucleus through a heap built over the whole vocabulary, popped most likely first (the lower id on ties).</summary>
+    private int NucleusByHeap(ReadOnlySpan<double> w, double target)
+    {
+        var weights = w.ToArray();
         var heap = new PriorityQueue<int, (double Weight, int Id)>(
-            Enumerable.Range(0, n).Select(i => (i, (weights[i], i))),
+            Enumerable.Range(0, weights.Length).Select(i => (i, (weights[i], i))),
             Comparer<(double Weight, int Id)>.Create((a, b) => a.Weight != b.Weight ? b.Weight.CompareTo(a.Weight) : a.Id.CompareTo(b.Id)));
         var nucleus = new List<int>();
         double kept = 0;
-        while (heap.Count > 0 && kept < _p.TopP * sum)
+        while (heap.Count > 0 && kept < target)
         {
             int id = heap.Dequeue();
             nucleus.Add(id);
@@ -49,18 +139,6 @@ public sealed class Sampler
             if (u <= 0) return id;
         }
         return nucleus[^1];
-    }
-
-    /// <summary>A draw proportional to <paramref name="weights"/> (summing to <paramref name="sum"/>) in one pass.</summary>
-    private int Draw(double[] weights, double sum)
-    {
-        double u = _rng.NextDouble() * sum;
-        for (int i = 0; i < weights.Length; i++)
-        {
-            u -= weights[i];
-            if (u <= 0) return i;
-        }
-        return Array.FindLastIndex(weights, w => w > 0);
     }
 
     /// <summary>Index of the largest logit; the lower index among equals.</summary>

@@ -290,6 +290,7 @@ public sealed class InferenceEngine : IDisposable
 
         var prompt = new List<(int, PositionLogprobs)>?[seqs];
         var sampled = new (int Token, PositionLogprobs? Logprobs)?[seqs];
+        var drawn = greedy ? [] : Draw(rowUse, chunks, vocab);
         for (int r = 0; r < rowUse.Count; r++)
         {
             var (i, q, sample) = rowUse[r];
@@ -305,7 +306,7 @@ public sealed class InferenceEngine : IDisposable
                 (prompt[i] ??= []).Add((q + 1, LogprobMath.Compute(row, s.Tokens[q + 1], s.Request.PromptLogprobs!.Value)));
                 continue;
             }
-            int token = s.Sampler.Next(row);
+            int token = drawn[r];
             var lp = s.Request.Logprobs is { } k ? LogprobMath.Compute(row, token, k) : null;
             sampled[i] = (token, lp);
         }
@@ -337,6 +338,21 @@ public sealed class InferenceEngine : IDisposable
             else s.Handle.Publish(output);
         }
         StepCompleted?.Invoke(tokens);
+    }
+
+    /// <summary>
+    /// The token each sampling row draws from its logits (rows that only score the prompt get -1). Rows belong to
+    /// different sequences, each with its own sampler and seed, so they draw on all cores at once: over a vocabulary
+    /// of 151,936 a top-p draw costs the host ~0.4–1.7 ms (BENCHMARKS.md, "Host sampling").
+    /// </summary>
+    private int[] Draw(List<(int Chunk, int Position, bool Sample)> rowUse, IReadOnlyList<ScheduledChunk> chunks, int vocab)
+    {
+        var drawn = new int[rowUse.Count];
+        var logits = _logits;
+        void One(int r) => drawn[r] = rowUse[r].Sample ? chunks[rowUse[r].Chunk].Sequence.Sampler.Next(new ReadOnlySpan<float>(logits, r * vocab, vocab)) : -1;
+        if (rowUse.Count(u => u.Sample) > 1) Parallel.For(0, rowUse.Count, One);
+        else for (int r = 0; r < rowUse.Count; r++) One(r);
+        return drawn;
     }
 
     private void Finish(Sequence s, FinishReason reason, string? error, SequenceOutput? output = null, bool removeFromScheduler = true)

@@ -149,6 +149,24 @@ public sealed class InferenceEngineTests(TinyModel tiny) : IClassFixture<TinyMod
         Assert.NotEqual(tiny.Greedy(prompt, 12), a.TokenIds);
     }
 
+    /// <summary>Sampled rows of one step draw in parallel; each sequence's seed still decides its tokens alone.</summary>
+    [Fact]
+    public async Task ConcurrentSeededRequestsDrawWhatEachDrawsAlone()
+    {
+        var rng = new Random(109);
+        var requests = Enumerable.Range(0, 6).Select(i => new EngineRequest
+        {
+            PromptTokenIds = TinyModel.RandomTokens(rng, 4 + 3 * i, tiny.Vocab), MaxTokens = 10, IgnoreEos = true,
+            Sampling = new SamplingParams { Temperature = 1.2, TopP = i % 2 == 0 ? 0.9 : 1.0, Seed = 100 + i },
+        }).ToArray();
+        using var engine = Engine();
+        var alone = new List<IReadOnlyList<int>>();
+        foreach (var r in requests) alone.Add((await engine.Submit(r).ReadAllAsync().WaitAsync(Timeout)).TokenIds);
+        var together = await Task.WhenAll(requests.Select(r => engine.Submit(r).ReadAllAsync().WaitAsync(Timeout)));
+        Assert.Equal(alone, together.Select(o => o.TokenIds));
+        Assert.True(engine.Stats.Steps < 6 * 11 + 11, "the requests shared steps");
+    }
+
     [Fact]
     public void RequestsThatCannotBeServedAreRefusedWithTheFieldAtFault()
     {
