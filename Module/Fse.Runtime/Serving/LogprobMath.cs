@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Fse.Runtime.Serving;
 
 /// <summary>Log probabilities of one logit row (log_softmax in double precision, as <see cref="Inference.Sampler.LogSoftmax"/>).</summary>
@@ -6,11 +8,7 @@ internal static class LogprobMath
     /// <summary>The log probability of <paramref name="chosen"/> and the <paramref name="top"/> most likely tokens (ties: the lower id first).</summary>
     public static PositionLogprobs Compute(ReadOnlySpan<float> logits, int chosen, int top)
     {
-        double max = double.NegativeInfinity;
-        foreach (var l in logits) max = Math.Max(max, l);
-        double sum = 0;
-        foreach (var l in logits) sum += Math.Exp(l - max);
-        double lse = max + Math.Log(sum);
+        double lse = LogSumExp(logits);
         top = Math.Clamp(top, 0, logits.Length);
         var best = new List<TokenLogprob>(top + 1);
         if (top > 0)
@@ -27,5 +25,18 @@ internal static class LogprobMath
             }
         }
         return new PositionLogprobs(chosen, logits[chosen] - lse, best);
+    }
+
+    [ThreadStatic] private static double[]? _shifted;
+
+    /// <summary>log Σ exp(l) in double precision, the exponentials vectorised (a scalar loop was ~1 ms a 151,936-wide row).</summary>
+    private static double LogSumExp(ReadOnlySpan<float> logits)
+    {
+        double max = logits.IsEmpty ? double.NegativeInfinity : TensorPrimitives.Max(logits);
+        if (_shifted is null || _shifted.Length < logits.Length) _shifted = new double[logits.Length];
+        var shifted = _shifted.AsSpan(0, logits.Length);
+        for (int i = 0; i < logits.Length; i++) shifted[i] = logits[i] - max;
+        TensorPrimitives.Exp(shifted, shifted);
+        return max + Math.Log(TensorPrimitives.Sum(shifted));
     }
 }
