@@ -8,9 +8,12 @@ public sealed class Sampler
 {
     private readonly SamplingParams _p;
     private readonly Random _rng;
-    private double[] _weights = [], _keys = [];
-    private int[] _ids = [];
-    private short[] _buckets = [];
+
+    // Scratch of one draw, per thread rather than per sampler: a server holds a sampler per live sequence, and a
+    // vocabulary-wide set of buffers each would be megabytes a sequence.
+    [ThreadStatic] private static double[]? _weights, _keys;
+    [ThreadStatic] private static int[]? _ids;
+    [ThreadStatic] private static short[]? _buckets;
 
     public Sampler(SamplingParams p)
     {
@@ -26,7 +29,7 @@ public sealed class Sampler
     {
         if (IsGreedy) return ArgMax(logits);
         int n = logits.Length;
-        if (_weights.Length < n) _weights = new double[n];
+        if (_weights is null || _weights.Length < n) _weights = new double[n];
         var w = _weights.AsSpan(0, n);
         for (int i = 0; i < n; i++) w[i] = logits[i] / _p.Temperature;
         TensorPrimitives.Subtract(w, TensorPrimitives.Max(w), w);
@@ -63,7 +66,7 @@ public sealed class Sampler
         const int buckets = Octaves * BucketsPerOctave;
         Span<double> mass = stackalloc double[buckets + 1];
         Span<int> members = stackalloc int[buckets + 1];
-        if (_buckets.Length < w.Length) _buckets = new short[w.Length];
+        if (_buckets is null || _buckets.Length < w.Length) _buckets = new short[w.Length];
         var bucketOf = _buckets.AsSpan(0, w.Length);
         for (int i = 0; i < w.Length; i++)
         {
@@ -82,7 +85,7 @@ public sealed class Sampler
         }
         if (last == buckets) return null;
 
-        if (_keys.Length < count) { _keys = new double[count]; _ids = new int[count]; }
+        if (_keys is null || _ids is null || _keys.Length < count) { _keys = new double[count]; _ids = new int[count]; }
         var keys = _keys.AsSpan(0, count);
         var ids = _ids.AsSpan(0, count);
         for (int i = 0, c = 0; i < w.Length; i++)
