@@ -9,7 +9,7 @@ public sealed class Sampler
     private readonly SamplingParams _p;
     private readonly Random _rng;
 
-    // Scratch of one draw, per thread rather than per sampler: a server holds a sampler per live sequence, and a
+    // Scratch of one draw or log-sum-exp, per thread rather than per sampler: a server holds a sampler per live sequence, and a
     // vocabulary-wide set of buffers each would be megabytes a sequence.
     [ThreadStatic] private static double[]? _weights, _keys;
     [ThreadStatic] private static int[]? _ids;
@@ -150,13 +150,20 @@ public sealed class Sampler
     /// <summary>log softmax of one logit row in double precision.</summary>
     public static double[] LogSoftmax(ReadOnlySpan<float> logits)
     {
-        double max = double.NegativeInfinity;
-        foreach (var l in logits) max = Math.Max(max, l);
-        double sum = 0;
-        foreach (var l in logits) sum += Math.Exp(l - max);
-        double lse = max + Math.Log(sum);
+        double lse = LogSumExp(logits);
         var r = new double[logits.Length];
         for (int i = 0; i < r.Length; i++) r[i] = logits[i] - lse;
         return r;
+    }
+
+    /// <summary>log Σ exp(l) of one logit row in double precision, the exponentials vectorised (a scalar loop was ~1 ms a 151,936-wide row).</summary>
+    internal static double LogSumExp(ReadOnlySpan<float> logits)
+    {
+        double max = logits.IsEmpty ? double.NegativeInfinity : TensorPrimitives.Max(logits);
+        if (_weights is null || _weights.Length < logits.Length) _weights = new double[logits.Length];
+        var shifted = _weights.AsSpan(0, logits.Length);
+        for (int i = 0; i < logits.Length; i++) shifted[i] = logits[i] - max;
+        TensorPrimitives.Exp(shifted, shifted);
+        return max + Math.Log(TensorPrimitives.Sum(shifted));
     }
 }
