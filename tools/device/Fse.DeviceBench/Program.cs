@@ -43,6 +43,7 @@ double MeasureCopy()
 }
 
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+int IntArg(string name, int fallback) => Arg(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
 if (mode == "serve")
 {
@@ -53,7 +54,7 @@ if (mode == "serve")
         (Arg("--isl") ?? "1000").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
         (Arg("--osl") ?? "100").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
         (Arg("--concurrency") ?? "4,16,64").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
-        int.Parse(Arg("--prompts-per-concurrency") ?? "2", CultureInfo.InvariantCulture),
+        IntArg("--prompts-per-concurrency", 2),
         (Arg("--server-args") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries));
     var serveReport = await ServeSweep.RunAsync(settings);
     if (outDir is not null)
@@ -79,8 +80,7 @@ if (mode is "model" or "parity" or "profile" or "graphs")
     bool noKvHeadAttention = args.Contains("--no-attention-by-kv-head"), noProgrammatic = args.Contains("--no-programmatic");
     bool noDownBySlot = args.Contains("--no-down-by-slot"), noWideCombine = args.Contains("--no-wide-combine");
     bool noHeadNorm = args.Contains("--no-head-norm");
-    string? kvHeadGroups = Arg("--kv-head-groups"), partitionKeys = Arg("--partition-keys"), moeTileRows = Arg("--moe-tile-rows");
-    string? deltaChunk = Arg("--delta-chunk");
+    string? kvHeadGroups = Arg("--kv-head-groups");
     if (!plainCpu)
     {
         // Without switches every option keeps its default.
@@ -98,9 +98,9 @@ if (mode is "model" or "parity" or "profile" or "graphs")
                 AttentionWideCombine = b.Options.AttentionWideCombine && !noWideCombine,
                 DeltaRuleHeadNorm = b.Options.DeltaRuleHeadNorm && !noHeadNorm,
                 AttentionByKvHeadMinGroupsPerMultiprocessor = kvHeadGroups is null ? b.Options.AttentionByKvHeadMinGroupsPerMultiprocessor : double.Parse(kvHeadGroups, CultureInfo.InvariantCulture),
-                AttentionPartitionKeys = partitionKeys is null ? b.Options.AttentionPartitionKeys : int.Parse(partitionKeys, CultureInfo.InvariantCulture),
-                MoeGemmTileRows = moeTileRows is null ? b.Options.MoeGemmTileRows : int.Parse(moeTileRows, CultureInfo.InvariantCulture),
-                DeltaRuleChunkTokens = deltaChunk is null ? b.Options.DeltaRuleChunkTokens : int.Parse(deltaChunk, CultureInfo.InvariantCulture),
+                AttentionPartitionKeys = IntArg("--partition-keys", b.Options.AttentionPartitionKeys),
+                MoeGemmTileRows = IntArg("--moe-tile-rows", b.Options.MoeGemmTileRows),
+                DeltaRuleChunkTokens = IntArg("--delta-chunk", b.Options.DeltaRuleChunkTokens),
             };
             return b;
         };
@@ -115,9 +115,9 @@ if (mode is "model" or "parity" or "profile" or "graphs")
     {
         var settings = new ModelBench.Settings(
             Arg("--preset") ?? "qwen3-next-80b-a3b",
-            Arg("--layers") is { } l ? int.Parse(l, CultureInfo.InvariantCulture) : 12,
-            int.Parse(Arg("--isl") ?? "1000", CultureInfo.InvariantCulture),
-            int.Parse(Arg("--osl") ?? "100", CultureInfo.InvariantCulture),
+            IntArg("--layers", 12),
+            IntArg("--isl", 1000),
+            IntArg("--osl", 100),
             (Arg("--batches") ?? "1,4,16,64").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray(),
             Arg("--copy-tbps") is { } tb ? double.Parse(tb, CultureInfo.InvariantCulture) : MeasureCopy(),
             Arg("--delta-rule") is { } form ? Enum.Parse<Fse.Kernels.DeltaRuleForm>(form, ignoreCase: true) : Fse.Kernels.DeltaRuleForm.Auto);
