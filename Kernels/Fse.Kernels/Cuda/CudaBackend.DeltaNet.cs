@@ -38,8 +38,8 @@ public sealed partial class CudaBackend
         };
         bool decode = tokens <= 2 * batch.SequenceCount;
         int chunk = Options.DeltaRuleChunkTokens;
-        bool chunked = a.Form == DeltaRuleForm.Chunked && chunk > 0
-            && DeltaRuleChunkKernel.SharedFloats(chunk, dk, _acc.WarpSize) * sizeof(float) <= _acc.MaxSharedMemoryPerGroup;
+        long chunkFloats = DeltaRuleChunkKernel.SharedFloats(chunk, dk, _acc.WarpSize);
+        bool chunked = a.Form == DeltaRuleForm.Chunked && chunk > 0 && chunkFloats * sizeof(float) <= _acc.MaxSharedMemoryPerGroup;
         args.ChunkTokens = chunk;
         args.NormalizeQueryKey = inRegisters && decode && !chunked ? 1 : 0;
         bool headNorm = !chunked && inRegisters && tokens == batch.SequenceCount && Options.DeltaRuleHeadNorm && 2L * batch.SequenceCount * nv >= _acc.NumMultiprocessors;
@@ -66,7 +66,7 @@ public sealed partial class CudaBackend
             int group = Math.Min(_acc.MaxNumThreadsPerGroup, ChunkWarps * _acc.WarpSize);
             int blocks = (dv + _acc.WarpSize - 1) / _acc.WarpSize;
             _k.DeltaRuleChunked(new KernelConfig(checked(batch.SequenceCount * nv * blocks), group,
-                SharedMemoryConfig.RequestDynamic<float>(checked((int)DeltaRuleChunkKernel.SharedFloats(chunk, dk, _acc.WarpSize)))), args);
+                SharedMemoryConfig.RequestDynamic<float>(checked((int)chunkFloats))), args);
         }
         else if (inRegisters)
         {
